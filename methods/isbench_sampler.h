@@ -122,9 +122,10 @@ typedef struct IsbSamplerType {
     unsigned flags;           /* ISB_SAMPLER_* */
 
     /* Validate params (n_params values in declared order) and allocate
-     * state. On failure return < 0 with a message in err. */
+     * state; rng is the method's own stream (for an initial shuffle and
+     * the like). On failure return < 0 with a message in err. */
     int (*init)(void **state, const IsbHost *host, const double *params,
-                char *err, size_t errlen);
+                gsl_rng *rng, char *err, size_t errlen);
 
     /* Fill out->idx, out->weight (and row/from_scored) for the next step
      * using only rng for randomness. May call host->score. */

@@ -1,0 +1,23 @@
+/*
+ * blas.h - OpenBLAS facts and settings, behind a header of our own.
+ *
+ * OpenBLAS's cblas.h and GSL's gsl_cblas.h (pulled in by gsl_randist.h)
+ * declare the same enums, so no file may include both: code that needs
+ * GSL's distributions talks to OpenBLAS through these functions.
+ */
+#ifndef ISB_BLAS_H
+#define ISB_BLAS_H
+
+/* Set the number of OpenBLAS threads (n > 0). */
+void blas_set_threads(int n);
+
+/* The number of threads OpenBLAS uses now. */
+int blas_threads(void);
+
+/* OpenBLAS's build description ("OpenBLAS 0.3.21 DYNAMIC_ARCH ..."). */
+const char *blas_config(void);
+
+/* The core type OpenBLAS chose at run time ("Haswell", ...). */
+const char *blas_core(void);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * runner.h - one training run: experiment + method + seed -> result files.
+ *
+ * The loop per step: draw (the method may score candidates), forward or
+ * reuse the scored activations, backward with the batch weights, update,
+ * observe; every `evaluation.every` steps evaluate off the clock and log.
+ * Writes OUT/evals.csv, OUT/steps.csv and OUT/run.json.
+ */
+#ifndef ISB_RUNNER_H
+#define ISB_RUNNER_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "error.h"
+#include "isbench_sampler.h"
+
+typedef enum RunStatus {
+    RUN_RUNNING,
+    RUN_DONE,
+    RUN_DIVERGED,
+    RUN_INTERRUPTED,
+    RUN_FAILED
+} RunStatus;
+
+const char *runner_status_name(RunStatus s);
+
+/* What the front end gets for its progress display. */
+typedef struct RunProgress {
+    long step;             /* steps done */
+    long total_steps;      /* -1 when the budget is in seconds */
+    double epoch;          /* samples trained / N */
+    double progress;       /* fraction of the budget, [0, 1] */
+    double train_seconds;  /* on-clock */
+    double wall_seconds;
+    double batch_loss;     /* last step's mean loss */
+    double test_error;     /* last evaluation's, NaN before the first */
+} RunProgress;
+
+typedef struct RunSummary {
+    RunStatus status;
+    long steps;
+    double epochs;
+    double train_seconds, wall_seconds;
+    double train_loss, train_error, test_loss, test_error;  /* last eval */
+    long long samples_scored;
+} RunSummary;
+
+typedef struct RunOptions {
+    const Config *cfg;
+    const IsbSamplerType *method;
+    const double *method_params;  /* resolved, n_params values */
+    unsigned long seed;
+    const char *out_dir;          /* created if missing */
+    /* Set non-zero (from a signal handler) to stop after this step. */
+    volatile sig_atomic_t *stop;
+    /* Called after every step; may be NULL. */
+    void (*progress)(void *ctx, const RunProgress *p);
+    void *progress_ctx;
+} RunOptions;
+
+/* Run one experiment. Everything that can be checked before training
+ * (data, network, method parameters) is checked before any file is
+ * written, so bad input leaves no result folder behind. Returns 0 when the
+ * run ended (done, diverged or interrupted: see summary->status) and < 0
+ * when it could not run or its files could not be written. */
+int runner_run(const RunOptions *opt, RunSummary *summary, IsbError *err);
+
+/* Load the experiment's training and test sets (real or synthetic). The
+ * synthetic set is generated from the (seed, "data") stream, so it is the
+ * same for every method. */
+struct Dataset;
+int runner_load_data(const Config *cfg, unsigned long seed,
+                     struct Dataset *train, struct Dataset *test,
+                     IsbError *err);
+
+#endif
