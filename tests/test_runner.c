@@ -21,7 +21,7 @@ static void quick_config(Config *cfg)
                           "synthetic.n_train=600", "synthetic.n_test=200",
                           "network.layers=dense 16, relu, dense 4",
                           "training.batch=32", "training.epochs=2",
-                          "training.optimizer=adam",
+                          "training.optimizer=adam", "training.lr=0.01",
                           "evaluation.every=10"};
     for (size_t i = 0; i < sizeof sets / sizeof *sets; i++) {
         cr_assert_eq(config_set(cfg, sets[i], &err), 0, "%s", err.msg);
@@ -109,9 +109,11 @@ Test(runner, different_seeds_differ_and_training_learns)
     run_once(&cfg, "uniform", 1, a, &s1);
     run_once(&cfg, "uniform", 2, a, &s2);
     cr_assert_neq(s1.test_loss, s2.test_loss);
-    /* 4 well-separated classes with 5 % label noise: a trained MLP is far
-     * better than chance (0.75 error). */
-    cr_assert_lt(s1.test_error, 0.3, "test error %g", s1.test_error);
+    /* 4 classes at separation 3 with 5 % label noise: 38 steps take the
+     * error from chance (0.75) to about 0.2-0.3; 0.4 leaves room for the
+     * seed without letting an untrained network pass. */
+    cr_assert_lt(s1.test_error, 0.4, "test error %g", s1.test_error);
+    cr_assert_lt(s2.test_error, 0.4, "test error %g", s2.test_error);
 }
 
 Test(runner, bad_method_parameter_writes_nothing)
