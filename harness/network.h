@@ -43,7 +43,9 @@ void network_init(Network *net, gsl_rng *rng);
 
 /* Flat parameter and gradient vectors, both network_num_params long.
  * is_decayed[i] is 1 for weights that take the L2 penalty, 0 for biases
- * (and any other parameter that is not regularised). */
+ * (and any other parameter that is not regularised). Layout: layer by
+ * layer, each layer's weights then its biases; a dense layer computes
+ * z = a W + c with W [in][out] row-major (the Keras kernel layout). */
 size_t network_num_params(const Network *net);
 float *network_params(Network *net);
 float *network_grads(Network *net);
@@ -53,32 +55,41 @@ size_t network_max_batch(const Network *net);
 size_t network_input_size(const Network *net);   /* d */
 int network_num_classes(const Network *net);
 
-/* A one-line description, e.g. "784-512-512-10 dense/relu, 669706
- * parameters", written to buf. */
+/* A one-line description, e.g. "784-512-512-10 (dense 512, relu,
+ * dense 512, relu, dense 10), 669706 parameters", written to buf
+ * (truncated to len - 1 characters). */
 void network_describe(const Network *net, char *buf, size_t len);
 
-/* Forward pass on x [b][d] with labels y [b] (b <= max_batch). Keeps all
- * activations for a later network_backward or network_grad_norms. */
+/* Forward pass on x [b][d] with labels y [b] (1 <= b <= max_batch, each
+ * label in 0..K-1; both checked by assert only). Copies x, so the caller
+ * may reuse it at once; keeps all activations for a later
+ * network_backward, network_gather or network_grad_norms. out may be
+ * NULL. Allocates nothing. */
 void network_forward(Network *net, const float *x, const int *y, size_t b,
                      ForwardOut *out);
 
 /* Make the first b rows of every kept activation the rows rows[0..b-1]
  * of the last forward pass (repeats allowed), and the labels likewise,
  * so a batch chosen from scored candidates is trained without a second
- * forward pass (the weights have not changed). */
+ * forward pass (the weights have not changed). Each rows[j] must be below
+ * the last forward's (or gather's) b. Allocates nothing. */
 void network_gather(Network *net, const size_t *rows, size_t b);
 
 /* Backward pass for the last forward (or gather) of b rows: sets the
  * gradient vector to the gradient of
  *     (1/b) sum_i weight_i L_i  +  l2 * sum(decayed params^2)
- * (weight NULL means all ones). Returns the weighted mean loss. */
+ * (weight NULL means all ones; the L2 gradient is 2 l2 theta, as Keras's
+ * l2 regulariser). Returns the weighted mean loss (1/b) sum_i weight_i
+ * L_i, without the L2 term. b may be smaller than the last forward's,
+ * using its first b rows. Allocates nothing. */
 double network_backward(Network *net, const float *weight, size_t b,
                         float l2);
 
 /* Exact per-example gradient norms ||dL_i/dtheta||_2 (unweighted, no
  * regulariser) for the last forward of b rows, into gnorm [b]. Dense
  * layers use ||delta a^T||_F = ||delta|| ||a|| (ALGORITHMS.md, gnorm);
- * does not touch the gradient vector. */
+ * does not touch the gradient vector. Costs about one backward pass.
+ * Allocates nothing. */
 void network_grad_norms(Network *net, size_t b, float *gnorm);
 
 #endif
