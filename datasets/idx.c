@@ -146,7 +146,7 @@ static int idx_read_header(IdxFile *f, uint32_t ndim,
     }
     if (raw[3] != ndim) {
         return isb_fail(err, ISB_EFORMAT, "%s: bad magic 0x%08x (expected "
-                        "0x%08x): %u dimensions (expected %u)", f->path,
+                        "0x%08x): ndim %u (expected %u)", f->path,
                         (unsigned)magic, (unsigned)expected, raw[3],
                         (unsigned)ndim);
     }

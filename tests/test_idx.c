@@ -242,7 +242,7 @@ Test(idx, rejects_wrong_rank_of_images)
     fixture_write(&fx, &images, NULL, 0);
     expect_failure(&fx, 10, ISB_EFORMAT, "train-images-idx3-ubyte",
                    "bad magic 0x00000804 (expected 0x00000803)",
-                   "4 dimensions (expected 3)", NULL);
+                   "ndim 4 (expected 3)", NULL);
     fixture_remove(&fx);
 }
 
@@ -253,7 +253,7 @@ Test(idx, rejects_image_file_given_as_labels)
     fixture_write(&fx, NULL, &labels, 0);
     expect_failure(&fx, 10, ISB_EFORMAT, "train-labels-idx1-ubyte",
                    "bad magic 0x00000803 (expected 0x00000801)",
-                   "3 dimensions (expected 1)", NULL);
+                   "ndim 3 (expected 1)", NULL);
     fixture_remove(&fx);
 }
 
