@@ -132,6 +132,42 @@ Test(dataset, load_named_missing_files_hint_at_fetch)
     rmdir(dir);
 }
 
+Test(dataset, load_named_default_dir_hint_is_plain_fetch)
+{
+    char dir[] = "/tmp/isb-named-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    cr_assert_eq(setenv("ISBENCH_DATA", dir, 1), 0);
+    Dataset ds;
+    IsbError err;
+    isb_error_clear(&err);
+
+    int rc = dataset_load_named("mnist", "train", NULL, &ds, &err);
+    cr_assert_eq(rc, ISB_EIO);
+    cr_assert_not_null(strstr(err.msg, dir), "%s", err.msg);
+    cr_assert_str_eq(err.hint, "run: datasets/fetch mnist");
+    rmdir(dir);
+}
+
+Test(dataset, load_named_missing_fashion_mnist_hints_at_fetch)
+{
+    if (access("/usr/share/datasets/fashion-mnist", F_OK) == 0) {
+        cr_skip("the dataset-fashion-mnist package is installed");
+    }
+    char dir[] = "/tmp/isb-named-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    Dataset ds;
+    IsbError err;
+    isb_error_clear(&err);
+
+    int rc = dataset_load_named("fashion-mnist", "train", dir, &ds, &err);
+    cr_assert_eq(rc, ISB_EIO);
+    cr_assert_not_null(strstr(err.msg, "train-images-idx3-ubyte.gz"), "%s",
+                       err.msg);
+    cr_assert_not_null(strstr(err.hint, "datasets/fetch fashion-mnist"),
+                       "%s", err.hint);
+    rmdir(dir);
+}
+
 /* Write a tiny valid IDX pair (2 images of 1 x 3) for one split. */
 static void write_tiny_split(const char *folder, const char *stem, int gz)
 {
@@ -252,6 +288,11 @@ Test(dataset, real_mnist_train_matches_known_statistics)
 Test(dataset, real_mnist_test_has_ten_thousand_images)
 {
     check_real_split("mnist", "test", 10000, 0.1325, 0.3105);
+}
+
+Test(dataset, real_fashion_mnist_test_has_ten_thousand_images)
+{
+    check_real_split("fashion-mnist", "test", 10000, 0.2868, 0.3524);
 }
 
 Test(dataset, real_fashion_mnist_train_matches_known_statistics)
