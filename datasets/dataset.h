@@ -59,15 +59,26 @@ int dataset_load_idx(const char *images_path, const char *labels_path,
                      IsbError *err);
 
 /* Load a named dataset ("mnist", "fashion-mnist") split ("train", "test")
- * from the data folder dir (NULL: $ISBENCH_DATA or datasets/cache).
- * A missing file is an ISB_EIO with a hint naming `datasets/fetch NAME`. */
+ * from the data folder dir (NULL: $ISBENCH_DATA or datasets/cache), laid
+ * out as datasets/fetch writes it (see datasets/README.md). Fashion-MNIST
+ * missing from dir is also looked for in /usr/share/datasets/fashion-mnist
+ * (Debian's dataset-fashion-mnist). An unknown name or split is an
+ * ISB_EINVAL listing the valid ones; a missing file is an ISB_EIO with a
+ * hint naming `datasets/fetch NAME`. */
 int dataset_load_named(const char *dataset, const char *split,
                        const char *dir, Dataset *out, IsbError *err);
 
 /* Generate a K-class Gaussian mixture in D dimensions from seed: class
  * means are drawn once, examples are mean + N(0, 1) noise, and a fraction
  * label_noise of labels is replaced by a uniform class. Both splits come
- * from the same means. Deterministic in (spec, seed). */
+ * from the same means. Deterministic in (spec, seed).
+ * Mean coordinates are N(0, separation^2 / (2 D)), so two class means are
+ * separation apart in expected squared distance. A replaced label may
+ * equal the clean one, so labels change at rate label_noise (K - 1) / K.
+ * Features are f32 [n][D] with c = h = 1, w = D. seed must be in
+ * [1, 2^32 - 1] (mt19937 uses 32 bits and maps 0 to 4357). A bad spec or
+ * seed is an ISB_EINVAL naming the field; train and test are untouched on
+ * failure and must be freed with dataset_free on success. */
 int dataset_synthetic(const SyntheticSpec *spec, unsigned long seed,
                       Dataset *train, Dataset *test, IsbError *err);
 
