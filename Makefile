@@ -20,7 +20,7 @@ deps:
 test: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
-	cd $(BUILD) && ctest --output-on-failure
+	scripts/run-tests $(BUILD)
 
 sanitize:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DISB_SANITIZE=ON"
