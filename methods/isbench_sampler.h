@@ -77,6 +77,16 @@ typedef struct IsbHost {
      * want_gnorm also computes exact per-example gradient norms. */
     int (*score)(void *ctx, const size_t *idx, size_t m, int want_gnorm,
                  IsbScores *out);
+    /* Pool mode, for measurements (NULL in training). When set, draw
+     * must take its candidates from this already scored set instead of
+     * choosing and scoring its own: a presampling method uses the whole
+     * pool as its B candidates, a method that samples the whole dataset
+     * restricts itself to the pool with its probabilities renormalised.
+     * Rows (IsbBatch.row) then refer to the pool, from_scored is 1, and
+     * the method draws as it would with importance sampling switched on
+     * (the measurement is of its distribution, not of its switch).
+     * pool->loss, score and gnorm are all set. */
+    const IsbScores *pool;
 } IsbHost;
 
 /* The batch a draw returns; arrays of length b are the harness's. */

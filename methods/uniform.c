@@ -76,6 +76,16 @@ static int uniform_draw(void *state, const IsbHost *host, gsl_rng *rng,
                         IsbBatch *out)
 {
     const Uniform *u = state;
+    if (host->pool != NULL) {
+        /* Pool mode: uniform with replacement over the pool. */
+        for (size_t j = 0; j < host->b; j++) {
+            out->row[j] = gsl_rng_uniform_int(rng, host->pool->m);
+            out->idx[j] = host->pool->idx[out->row[j]];
+            out->weight[j] = 1.0f;
+        }
+        out->from_scored = 1;
+        return 0;
+    }
     for (size_t j = 0; j < host->b; j++) {
         if (u->replacement) {
             out->idx[j] = gsl_rng_uniform_int(rng, u->n);
