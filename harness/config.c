@@ -483,7 +483,7 @@ int config_parse_seeds(const char *text, unsigned long *out, int max,
         if (*p == '\0') {
             break;
         }
-        unsigned long lo, hi;
+        unsigned long lo = 0, hi = 0;
         if (parse_seed(&p, &lo, text, err) != 0) {
             return err->code;
         }
