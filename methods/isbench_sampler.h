@@ -120,7 +120,10 @@ typedef struct IsbReport {
 } IsbReport;
 
 enum {
-    ISB_SAMPLER_NEEDS_GNORM = 1 << 0  /* observe wants exact gnorm */
+    ISB_SAMPLER_NEEDS_GNORM = 1 << 0,  /* observe wants exact gnorm */
+    /* Draws from the whole dataset (not from a presampled pool): pool
+     * mode restricts it to the pool, which measurements report. */
+    ISB_SAMPLER_WHOLE_DATASET = 1 << 1
 };
 
 typedef struct IsbSamplerType {
