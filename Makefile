@@ -38,8 +38,9 @@ plots:
 bench: deps all
 	@echo "make bench: see README Limitations (not built yet)"; exit 1
 
+# make install [PREFIX=/some/where] (default /usr/local)
 install: all
-	cmake --install $(BUILD)
+	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
 
 clean:
 	rm -rf $(BUILD) build-asan
