@@ -36,7 +36,8 @@ plots:
 	scripts/plots
 
 bench: deps all
-	@echo "make bench: see README Limitations (not built yet)"; exit 1
+	@for b in bench/*.c; do n=$$(basename $$b .c); \
+	    echo "== $$n"; $(BUILD)/$$n || exit 1; done
 
 # make install [PREFIX=/some/where] (default /usr/local)
 install: all
