@@ -941,12 +941,13 @@ static int write_summary_csv(const ReportData *data,
     return finish_csv(&w, path, err);
 }
 
-static void md_number(FILE *f, double v)
+/* A number for summary.md; +inf reads "never" for times to target. */
+static void md_number(FILE *f, double v, int is_time)
 {
     if (isnan(v)) {
         fputs("n/a", f);
     } else if (isinf(v)) {
-        fputs(v > 0 ? "never" : "-inf", f);
+        fputs(v < 0 ? "-inf" : is_time ? "never" : "inf", f);
     } else {
         fprintf(f, "%.4g", v);
     }
@@ -995,15 +996,16 @@ static void md_table(FILE *f, const ReportData *data,
         }
         int bold = !paired && data->n_methods > 1 && is_best(sum, row);
         fputs(bold ? " **" : " ", f);
-        md_number(f, paired ? row->ratio : row->stat.median);
+        int t = !paired && row->metric == METRIC_TIME_TO_TARGET;
+        md_number(f, paired ? row->ratio : row->stat.median, t);
         fputs(" [", f);
-        md_number(f, paired ? row->ratio_lo : row->stat.lo);
+        md_number(f, paired ? row->ratio_lo : row->stat.lo, t);
         fputs(", ", f);
-        md_number(f, paired ? row->ratio_hi : row->stat.hi);
+        md_number(f, paired ? row->ratio_hi : row->stat.hi, t);
         fputs("]", f);
         if (paired) {
             fputs(", ", f);
-            md_number(f, row->win_rate);
+            md_number(f, row->win_rate, 0);
         } else if (row->metric == METRIC_TIME_TO_TARGET) {
             fprintf(f, " %zu/%zu", row->stat.n_finite, row->stat.n);
         }
@@ -1024,13 +1026,15 @@ static int write_summary_md(const ReportData *data,
     fprintf(f, "# %s\n\n", base_name(data->dir));
     fprintf(f, "Reference method: %s. Target training loss: ",
             sum->reference);
-    md_number(f, sum->target_loss);
+    md_number(f, sum->target_loss, 0);
     fputs(" (its mean final value); time budget: ", f);
-    md_number(f, sum->budget_seconds);
+    md_number(f, sum->budget_seconds, 0);
     fprintf(f, " s on the clock (its mean total). Each cell is the median "
             "over seeds with a 95 %% percentile-bootstrap interval of the "
             "median (%d resamples); time to target also shows reached/"
-            "runs, and \"never\" means most runs did not get there. "
+            "runs, and \"never\" means most runs did not get there; an "
+            "infinite speedup means the method reached the target in a "
+            "seed where the reference did not. "
             "Bold: the best median of its column when there is more "
             "than one method.\n\n", REPORT_RESAMPLES);
     md_table(f, data, sum, 0);
