@@ -309,26 +309,32 @@ static int csv_read(const char *path, CsvRowFn fn, void *ctx, IsbError *err)
         fclose(f);
         return isb_fail(err, ISB_ENOMEM, "out of memory for %s", path);
     }
-    static CsvReader r;  /* large; reads are not reentrant */
-    memset(&r, 0, sizeof r);
-    r.fn = fn;
-    r.ctx = ctx;
-    r.path = path;
-    r.err = err;
+    CsvReader *r = calloc(1, sizeof *r);  /* 8 KiB of field buffers */
+    if (r == NULL) {
+        csv_free(&p);
+        fclose(f);
+        return isb_fail(err, ISB_ENOMEM, "out of memory for %s", path);
+    }
+    r->fn = fn;
+    r->ctx = ctx;
+    r->path = path;
+    r->err = err;
     char buf[65536];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0 && r.rc == 0) {
-        if (csv_parse(&p, buf, n, csv_on_field, csv_on_row, &r) != n) {
-            r.rc = isb_fail(err, ISB_EFORMAT, "%s: %s", path,
-                            csv_strerror(csv_error(&p)));
+    while (r->rc == 0 && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+        if (csv_parse(&p, buf, n, csv_on_field, csv_on_row, r) != n) {
+            r->rc = isb_fail(err, ISB_EFORMAT, "%s: %s", path,
+                             csv_strerror(csv_error(&p)));
         }
     }
-    if (r.rc == 0) {
-        csv_fini(&p, csv_on_field, csv_on_row, &r);
+    if (r->rc == 0) {
+        csv_fini(&p, csv_on_field, csv_on_row, r);
     }
+    int rc = r->rc;
+    free(r);
     csv_free(&p);
     fclose(f);
-    return r.rc;
+    return rc;
 }
 
 static int column_of(char fields[][CSV_FIELD_LEN], size_t n,
@@ -862,9 +868,9 @@ static int finish_csv(CsvWriter *w, const char *path, IsbError *err)
     return 0;
 }
 
-static const char *base_name(const char *path)
+/* The last component of path (trailing slashes ignored) into buf. */
+static const char *base_name(const char *path, char *buf, size_t size)
 {
-    static char buf[256];
     size_t n = strlen(path);
     while (n > 1 && path[n - 1] == '/') {
         n--;
@@ -873,7 +879,7 @@ static const char *base_name(const char *path)
     while (start > 0 && path[start - 1] != '/') {
         start--;
     }
-    size_t len = n - start < sizeof buf - 1 ? n - start : sizeof buf - 1;
+    size_t len = n - start < size - 1 ? n - start : size - 1;
     memcpy(buf, path + start, len);
     buf[len] = '\0';
     return buf;
@@ -903,7 +909,8 @@ static const char *const summary_columns[] = {
 static int write_summary_csv(const ReportData *data,
                              const ReportSummary *sum, IsbError *err)
 {
-    char path[4400], tmp[4410], note[256];
+    char path[4400], tmp[4410], note[256], experiment[256];
+    base_name(data->dir, experiment, sizeof experiment);
     snprintf(path, sizeof path, "%s/summary.csv", data->dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     CsvWriter w;
@@ -915,7 +922,7 @@ static int write_summary_csv(const ReportData *data,
     for (size_t i = 0; i < sum->n_rows; i++) {
         const ReportRow *row = &sum->rows[i];
         const ReportMetricInfo *info = &metric_info[row->metric];
-        csv_put_str(&w, base_name(data->dir));
+        csv_put_str(&w, experiment);
         csv_put_str(&w, row->method);
         csv_put_str(&w, info->name);
         csv_put_str(&w, info->unit);
@@ -1023,7 +1030,9 @@ static int write_summary_md(const ReportData *data,
     if (f == NULL) {
         return isb_fail(err, ISB_ENOMEM, "out of memory for summary.md");
     }
-    fprintf(f, "# %s\n\n", base_name(data->dir));
+    char experiment[256];
+    fprintf(f, "# %s\n\n", base_name(data->dir, experiment,
+                                      sizeof experiment));
     fprintf(f, "Reference method: %s. Target training loss: ",
             sum->reference);
     md_number(f, sum->target_loss, 0);
