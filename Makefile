@@ -29,7 +29,9 @@ datasets: deps
 	datasets/fetch mnist
 	datasets/fetch fashion-mnist
 
-experiments: deps datasets all
+# scripts/experiments runs its own steps in order: deps, datasets, build,
+# sweeps, variance, reports, figures.
+experiments:
 	scripts/experiments QUICK=$(QUICK)
 
 plots:

@@ -19,5 +19,7 @@ int cli_fail(const IsbError *err);
 int cli_run(int argc, char **argv);
 int cli_methods(int argc, char **argv);
 int cli_methods_list(void);
+int cli_sweep(int argc, char **argv);
+int cli_report(int argc, char **argv);
 
 #endif

@@ -18,6 +18,8 @@ typedef struct Command {
 static const Command commands[] = {
     {"run", cli_run},
     {"methods", cli_methods},
+    {"sweep", cli_sweep},
+    {"report", cli_report},
 };
 
 void cli_usage(FILE *f)
@@ -31,6 +33,14 @@ void cli_usage(FILE *f)
 "      train once; results go to DIR/EXPERIMENT/METHOD/seed-N/\n"
 "      (DIR defaults to results). NAME is a registered method, a\n"
 "      plugin path (./my.so) or NAME.so on ISBENCH_PLUGIN_PATH.\n"
+"  sweep EXPERIMENT.ini [--methods a,b] [--seeds 1-5] [-j N] [--out DIR]\n"
+"      [--set section.key=value ...]\n"
+"      every (method, seed) pair as its own run, N at a time; methods\n"
+"      and seeds default to the file's [experiment] keys; finished runs\n"
+"      are skipped, so rerunning resumes\n"
+"  report DIR/EXPERIMENT [--reference METHOD]\n"
+"      summary.csv, summary.md and curves.csv from every run of an\n"
+"      experiment, compared with METHOD (default uniform)\n"
 "  methods\n"
 "      list the registered methods with their parameters\n"
 "  --help, --version\n", f);
