@@ -7,5 +7,9 @@
 
 const IsbSamplerType *const builtin_methods[] = {
     &isb_method_uniform,
+    &isb_method_upper_bound,
+    &isb_method_loss,
+    &isb_method_biased_is,
+    &isb_method_gnorm,
     NULL,
 };
