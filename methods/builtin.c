@@ -7,6 +7,10 @@
 
 const IsbSamplerType *const builtin_methods[] = {
     &isb_method_uniform,
+    &isb_method_upper_bound,
+    &isb_method_loss,
+    &isb_method_biased_is,
+    &isb_method_gnorm,
     &isb_method_online_bandit,
     NULL,
 };

@@ -7,6 +7,10 @@
 #include "isbench_sampler.h"
 
 extern const IsbSamplerType isb_method_uniform;
+extern const IsbSamplerType isb_method_upper_bound;
+extern const IsbSamplerType isb_method_loss;
+extern const IsbSamplerType isb_method_biased_is;
+extern const IsbSamplerType isb_method_gnorm;
 extern const IsbSamplerType isb_method_online_bandit;
 
 /* NULL-terminated list, in the order `isbench methods` shows them. */
