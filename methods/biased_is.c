@@ -42,7 +42,15 @@ static int biased_init(void **state, const IsbHost *host,
                        size_t errlen)
 {
     (void)rng;
+    if (isb_params_check(&isb_method_biased_is, params, err, errlen) != 0) {
+        return -1;
+    }
     size_t m = (size_t)params[0];
+    if (host->n == 0 || host->b == 0) {
+        snprintf(err, errlen, "biased-IS: %zu examples, batch %zu "
+                 "(expected both > 0)", host->n, host->b);
+        return -1;
+    }
     if (m > host->max_score) {
         snprintf(err, errlen, "biased-IS: pool %zu larger than the %zu "
                  "candidates one scoring pass takes\nhint: lower "

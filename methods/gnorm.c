@@ -19,6 +19,9 @@ static int gnorm_init(void **state, const IsbHost *host,
                       size_t errlen)
 {
     (void)rng;
+    if (isb_params_check(&isb_method_gnorm, params, err, errlen) != 0) {
+        return -1;
+    }
     PresampleSpec spec = {"gnorm", PRESAMPLE_GNORM, params[0], 0, 0.9, 1};
     Presample *ps;
     int rc = presample_init(&ps, host, &spec, err, errlen);

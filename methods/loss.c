@@ -11,6 +11,9 @@ static int loss_init(void **state, const IsbHost *host, const double *params,
                      gsl_rng *rng, char *err, size_t errlen)
 {
     (void)rng;
+    if (isb_params_check(&isb_method_loss, params, err, errlen) != 0) {
+        return -1;
+    }
     return presample_alg1_init(state, host, params, "loss", PRESAMPLE_LOSS,
                                err, errlen);
 }

@@ -153,6 +153,11 @@ void presample_scratch_free(PresampleScratch *sc)
 int presample_init(Presample **out, const IsbHost *host,
                    const PresampleSpec *spec, char *err, size_t errlen)
 {
+    if (host->n == 0 || host->b == 0) {
+        snprintf(err, errlen, "%s: %zu examples, batch %zu (expected "
+                 "both > 0)", spec->name, host->n, host->b);
+        return -1;
+    }
     double B = floor(spec->factor * (double)host->b + 0.5);
     if (!(B >= 1)) {
         snprintf(err, errlen, "%s: presample factor %g gives no "

@@ -13,6 +13,9 @@ static int upper_bound_init(void **state, const IsbHost *host,
                             size_t errlen)
 {
     (void)rng;
+    if (isb_params_check(&isb_method_upper_bound, params, err, errlen) != 0) {
+        return -1;
+    }
     return presample_alg1_init(state, host, params, "upper-bound",
                                PRESAMPLE_UPPER_BOUND, err, errlen);
 }

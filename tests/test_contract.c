@@ -20,7 +20,8 @@
 /* Fake host: N examples, batch b, at most MAX_SCORE scored per call. */
 #define N 200
 #define B 8
-#define MAX_SCORE (10 * B)
+/* 32 batches: enough for biased-IS's default pool of 256. */
+#define MAX_SCORE (32 * B)
 #define POOL 40
 #define STEPS (3 * N / B)  /* three epochs of observe cycles */
 
