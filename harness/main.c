@@ -18,6 +18,7 @@ typedef struct Command {
 static const Command commands[] = {
     {"run", cli_run},
     {"methods", cli_methods},
+    {"variance", cli_variance},
 };
 
 void cli_usage(FILE *f)
@@ -31,6 +32,9 @@ void cli_usage(FILE *f)
 "      train once; results go to DIR/EXPERIMENT/METHOD/seed-N/\n"
 "      (DIR defaults to results). NAME is a registered method, a\n"
 "      plugin path (./my.so) or NAME.so on ISBENCH_PLUGIN_PATH.\n"
+"  variance EXPERIMENT.ini --seed N [--methods a,b] [--reference M]\n"
+"      [--checkpoints K] [--pool M|all] [--draws K] [--out DIR]\n"
+"      gradient variance of each method along one trajectory\n"
 "  methods\n"
 "      list the registered methods with their parameters\n"
 "  --help, --version\n", f);
