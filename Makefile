@@ -36,10 +36,12 @@ plots:
 	scripts/plots
 
 bench: deps all
-	@echo "make bench: see README Limitations (not built yet)"; exit 1
+	@for b in bench/*.c; do n=$$(basename $$b .c); \
+	    echo "== $$n"; $(BUILD)/$$n || exit 1; done
 
+# make install [PREFIX=/some/where] (default /usr/local)
 install: all
-	cmake --install $(BUILD)
+	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
 
 clean:
 	rm -rf $(BUILD) build-asan

@@ -121,6 +121,35 @@ static int both_readable(const char *a, const char *b)
     return access(a, R_OK) == 0 && access(b, R_OK) == 0;
 }
 
+/* CIFAR-10 from dir/cifar10/cifar-10-batches-bin, the folder the
+ * official tarball extracts to. */
+static int load_cifar10(const char *split, const char *dir, Dataset *out,
+                        IsbError *err)
+{
+    char folder[DATASET_PATH_MAX];
+    char name[64];
+    const char *root = dir != NULL ? dir : dataset_default_dir();
+    int len = snprintf(folder, sizeof folder,
+                       "%s/cifar10/cifar-10-batches-bin", root);
+    if (len < 0 || (size_t)len >= sizeof folder) {
+        return isb_fail(err, ISB_EINVAL, "data folder %s: path too long "
+                        "(expected under %zu bytes)", root, sizeof folder);
+    }
+    snprintf(name, sizeof name, "cifar10/%s", split);
+    int rc = dataset_load_cifar(folder, split, CIFAR_RECORDS_PER_FILE,
+                                name, out, err);
+    if (rc == ISB_EIO) {
+        if (dir == NULL) {
+            isb_hint(err, "run: datasets/fetch cifar10 --from "
+                     "cifar-10-binary.tar.gz (see datasets/README.md)");
+        } else {
+            isb_hint(err, "run: datasets/fetch cifar10 --dir %s --from "
+                     "cifar-10-binary.tar.gz", dir);
+        }
+    }
+    return rc;
+}
+
 int dataset_load_named(const char *dataset, const char *split,
                        const char *dir, Dataset *out, IsbError *err)
 {
@@ -130,10 +159,13 @@ int dataset_load_named(const char *dataset, const char *split,
     char name[64];
 
     /* 1. Known dataset and split. */
+    if (strcmp(dataset, "cifar10") == 0) {
+        return load_cifar10(split, dir, out, err);
+    }
     const NamedDataset *nd = find_named(dataset);
     if (nd == NULL) {
         return isb_fail(err, ISB_EINVAL, "unknown dataset '%s' (expected "
-                        "mnist or fashion-mnist)", dataset);
+                        "mnist, fashion-mnist or cifar10)", dataset);
     }
     const char *stem = NULL;
     if (strcmp(split, "train") == 0) {

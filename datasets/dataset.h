@@ -58,13 +58,16 @@ int dataset_load_idx(const char *images_path, const char *labels_path,
                      int n_classes, const char *name, Dataset *out,
                      IsbError *err);
 
-/* Load a named dataset ("mnist", "fashion-mnist") split ("train", "test")
- * from the data folder dir (NULL: $ISBENCH_DATA or datasets/cache), laid
- * out as datasets/fetch writes it (see datasets/README.md). Fashion-MNIST
- * missing from dir is also looked for in /usr/share/datasets/fashion-mnist
- * (Debian's dataset-fashion-mnist). An unknown name or split is an
- * ISB_EINVAL listing the valid ones; a missing file is an ISB_EIO with a
- * hint naming `datasets/fetch NAME`. */
+/* Load a named dataset ("mnist", "fashion-mnist", "cifar10") split
+ * ("train", "test") from the data folder dir (NULL: $ISBENCH_DATA or
+ * datasets/cache), laid out as datasets/fetch writes it (see
+ * datasets/README.md; CIFAR-10 is read from dir/cifar10/
+ * cifar-10-batches-bin, the official tarball's layout, with
+ * CIFAR_RECORDS_PER_FILE records per file). Fashion-MNIST missing from
+ * dir is also looked for in /usr/share/datasets/fashion-mnist (Debian's
+ * dataset-fashion-mnist). An unknown name or split is an ISB_EINVAL
+ * listing the valid ones; a missing file is an ISB_EIO with a hint naming
+ * `datasets/fetch NAME`. */
 int dataset_load_named(const char *dataset, const char *split,
                        const char *dir, Dataset *out, IsbError *err);
 
@@ -81,6 +84,47 @@ int dataset_load_named(const char *dataset, const char *split,
  * failure and must be freed with dataset_free on success. */
 int dataset_synthetic(const SyntheticSpec *spec, unsigned long seed,
                       Dataset *train, Dataset *test, IsbError *err);
+
+/* The CIFAR-10 binary format (Krizhevsky 2009, "Learning Multiple Layers
+ * of Features from Tiny Images", and the dataset page): each record is one
+ * label byte followed by 3072 pixel bytes, the 1024 red, then green, then
+ * blue values of a 32 x 32 image in row-major order, which is NCHW. */
+#define CIFAR_CHANNELS 3
+#define CIFAR_SIDE 32
+#define CIFAR_CLASSES 10
+#define CIFAR_RECORD_BYTES 3073
+#define CIFAR_RECORDS_PER_FILE 10000  /* in every official file */
+
+/* Load one CIFAR-10 split from folder (the cifar-10-batches-bin folder):
+ * "train" is data_batch_1.bin .. data_batch_5.bin in that order, "test" is
+ * test_batch.bin. Every file must hold exactly per_file records
+ * (CIFAR_RECORDS_PER_FILE for the official files; tests pass smaller
+ * counts to keep generated files small), so its size must be
+ * per_file * CIFAR_RECORD_BYTES. Pixels stay uint8 (c = 3, h = w = 32),
+ * mean 0 and std 1 per channel. Errors: a missing or unreadable file is
+ * ISB_EIO naming it; a size that is not a whole number of records, or not
+ * the expected count, or a label >= 10 is ISB_EFORMAT naming the file, the
+ * value found and the value expected; an unknown split is ISB_EINVAL.
+ * out is untouched on failure; name is copied into out->name. */
+int dataset_load_cifar(const char *folder, const char *split,
+                       size_t per_file, const char *name, Dataset *out,
+                       IsbError *err);
+
+/* Per-channel mean and standard deviation of the pixels of ds in [0, 1]
+ * units (v / 255), over every example and position: mean [c], std [c],
+ * the population standard deviation (divided by n h w). ds must hold u8
+ * pixels (else ISB_EINVAL: float features are used as they are and are
+ * not normalised by dataset_batch); a channel whose pixels are all equal
+ * is ISB_EINVAL (normalising it would divide by zero). Computed in exact
+ * integer sums, so the result does not depend on the order of examples. */
+int dataset_channel_stats(const Dataset *ds, float *mean, float *std,
+                          IsbError *err);
+
+/* Set the per-channel map dataset_batch applies to ds: mean [c], std [c]
+ * (std > 0, programmer error if not). Used to normalise both splits with
+ * the training set's statistics. */
+void dataset_set_normalization(Dataset *ds, const float *mean,
+                               const float *std);
 
 /* The data folder: $ISBENCH_DATA if set, else "datasets/cache". */
 const char *dataset_default_dir(void);

@@ -35,7 +35,7 @@ typedef struct KeySpec {
 static const KeySpec keys[] = {
     STR("experiment", "name", name, "", "name used for results/NAME"),
     STR("experiment", "dataset", dataset, "synthetic",
-        "mnist, fashion-mnist or synthetic"),
+        "mnist, fashion-mnist, cifar10 or synthetic"),
     STR("experiment", "data_dir", data_dir, "",
         "data folder (default $ISBENCH_DATA or datasets/cache)"),
     STR("experiment", "methods", methods, "uniform",
@@ -50,6 +50,13 @@ static const KeySpec keys[] = {
         "distance scale between class means"),
     NUM("synthetic", "label_noise", KEY_REAL, syn_label_noise, "0.05",
         "fraction of labels replaced at random"),
+
+    STR("data", "normalize", normalize, "none",
+        "none (v / 255) or channel (training-set mean/std per channel)"),
+    NUM("data", "augment_crop", KEY_LONG, augment_crop, "0",
+        "random crop padding in pixels, training only (0 = off)"),
+    NUM("data", "augment_flip", KEY_BOOL, augment_flip, "0",
+        "random horizontal flip, training only"),
 
     STR("network", "layers", layers, "dense 64, relu, dense 4",
         "layer string, e.g. dense 512, relu, dense 10"),
@@ -111,7 +118,8 @@ static const KeySpec keys[] = {
 
 #define N_KEYS (sizeof keys / sizeof *keys)
 
-static const char *sections[] = {"experiment", "synthetic", "network",
+static const char *sections[] = {"experiment", "synthetic", "data",
+                                 "network",
                                  "training", "evaluation", "logging",
                                  "probes", "variance"};
 #define N_SECTIONS (sizeof sections / sizeof *sections)
@@ -588,10 +596,21 @@ int config_validate(const Config *cfg, IsbError *err)
     }
     if (strcmp(cfg->dataset, "mnist") != 0 &&
         strcmp(cfg->dataset, "fashion-mnist") != 0 &&
+        strcmp(cfg->dataset, "cifar10") != 0 &&
         strcmp(cfg->dataset, "synthetic") != 0) {
         return isb_fail(err, ISB_ECONFIG, "experiment.dataset: '%s' "
-                        "(expected mnist, fashion-mnist or synthetic)",
-                        cfg->dataset);
+                        "(expected mnist, fashion-mnist, cifar10 or "
+                        "synthetic)", cfg->dataset);
+    }
+    if (strcmp(cfg->normalize, "none") != 0 &&
+        strcmp(cfg->normalize, "channel") != 0) {
+        return isb_fail(err, ISB_ECONFIG, "data.normalize: '%s' (expected "
+                        "none or channel)", cfg->normalize);
+    }
+    if (cfg->augment_crop < 0 || cfg->augment_crop > 64) {
+        return isb_fail(err, ISB_ECONFIG, "data.augment_crop: %ld "
+                        "(expected 0 to 64 pixels of padding)",
+                        cfg->augment_crop);
     }
     return 0;
 }

@@ -27,7 +27,8 @@ typedef struct MethodSetting {
 typedef struct Config {
     /* [experiment] */
     char name[CONFIG_STR_LEN];     /* default: file's base name */
-    char dataset[64];              /* mnist, fashion-mnist, synthetic */
+    char dataset[64];              /* mnist, fashion-mnist, cifar10,
+                                      synthetic */
     char data_dir[CONFIG_STR_LEN]; /* "" = default folder */
     char methods[CONFIG_STR_LEN];  /* for sweeps: "uniform, upper-bound" */
     char seeds[64];                /* for sweeps: "1-3" */
@@ -35,6 +36,11 @@ typedef struct Config {
     /* [synthetic] */
     long syn_train, syn_test, syn_dim, syn_classes;
     double syn_separation, syn_label_noise;
+
+    /* [data] */
+    char normalize[16];    /* none (v / 255), channel (train mean/std) */
+    long augment_crop;     /* crop padding in pixels, 0 = off */
+    int augment_flip;      /* random horizontal flip */
 
     /* [network] */
     char layers[1024];

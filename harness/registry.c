@@ -18,6 +18,16 @@ static const IsbSamplerType *registered[REGISTRY_MAX];
 static size_t n_registered;
 static int builtins_added;
 
+/* Open plugins: dlopen returns the same handle for a file loaded twice,
+ * which then gives back the methods it registered the first time. */
+typedef struct Plugin {
+    void *handle;
+    size_t first, count;  /* their range in registered[] */
+} Plugin;
+
+static Plugin plugins[REGISTRY_MAX];
+static size_t n_plugins;
+
 static void add_builtins(void)
 {
     if (builtins_added) {
@@ -85,27 +95,42 @@ int registry_check_type(const IsbSamplerType *t, const char *origin,
     return 0;
 }
 
-int registry_load_plugin(const char *path, size_t *count, IsbError *err)
+/* Register every method of the shared object at path; *first gets the
+ * index of its first method in registered[], *count how many. */
+static int load_plugin(const char *path, size_t *first, size_t *count,
+                       IsbError *err)
 {
     add_builtins();
+    dlerror();
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (handle == NULL) {
-        return isb_fail(err, ISB_EPLUGIN, "%s: cannot load plugin: %s",
-                        path, dlerror());
+        const char *why = dlerror();
+        return isb_fail(err, ISB_EPLUGIN, "%s: cannot load plugin (to "
+                        "look up %s): %s", path, ISB_SAMPLER_ENTRY,
+                        why != NULL ? why : "dlopen failed");
+    }
+    for (size_t k = 0; k < n_plugins; k++) {
+        if (plugins[k].handle == handle) {
+            dlclose(handle);  /* drop the extra reference */
+            *first = plugins[k].first;
+            *count = plugins[k].count;
+            return 0;
+        }
     }
     dlerror();
     void *sym = dlsym(handle, ISB_SAMPLER_ENTRY);
     const char *why = dlerror();
     if (sym == NULL || why != NULL) {
-        isb_fail(err, ISB_EPLUGIN, "%s: symbol %s not found: %s", path,
-                 ISB_SAMPLER_ENTRY, why != NULL ? why : "NULL symbol");
+        int rc = isb_fail(err, ISB_EPLUGIN, "%s: symbol %s not found: %s",
+                          path, ISB_SAMPLER_ENTRY,
+                          why != NULL ? why : "the symbol is NULL");
         dlclose(handle);
-        return err != NULL ? err->code : ISB_EPLUGIN;
+        return rc;
     }
     IsbSamplerEntry entry;
     memcpy(&entry, &sym, sizeof entry);
 
-    size_t added = 0;
+    size_t start = n_registered, added = 0;
     for (size_t i = 0;; i++) {
         const IsbSamplerType *t = entry(i);
         if (t == NULL) {
@@ -115,7 +140,8 @@ int registry_load_plugin(const char *path, size_t *count, IsbError *err)
         snprintf(origin, sizeof origin, "%s: %s(%zu)", path,
                  ISB_SAMPLER_ENTRY, i);
         int rc = registry_check_type(t, origin, err);
-        if (rc == 0 && n_registered == REGISTRY_MAX) {
+        if (rc == 0 && (n_registered == REGISTRY_MAX ||
+                        n_plugins == REGISTRY_MAX)) {
             rc = isb_fail(err, ISB_EPLUGIN, "%s: registry full (%d)",
                           origin, REGISTRY_MAX);
         }
@@ -124,7 +150,7 @@ int registry_load_plugin(const char *path, size_t *count, IsbError *err)
                           "already registered", origin, t->name);
         }
         if (rc != 0) {
-            n_registered -= added;
+            n_registered = start;
             dlclose(handle);
             return rc;
         }
@@ -136,11 +162,21 @@ int registry_load_plugin(const char *path, size_t *count, IsbError *err)
         return isb_fail(err, ISB_EPLUGIN, "%s: %s(0) returned NULL (no "
                         "methods)", path, ISB_SAMPLER_ENTRY);
     }
-    if (count != NULL) {
-        *count = added;
-    }
     /* The handle stays open: registered descriptors point into it. */
+    plugins[n_plugins++] = (Plugin){handle, start, added};
+    *first = start;
+    *count = added;
     return 0;
+}
+
+int registry_load_plugin(const char *path, size_t *count, IsbError *err)
+{
+    size_t first, n;
+    int rc = load_plugin(path, &first, &n, err);
+    if (rc == 0 && count != NULL) {
+        *count = n;
+    }
+    return rc;
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -155,11 +191,13 @@ static int search_plugin_path(const char *name, char *path, size_t len)
     const char *list = getenv("ISBENCH_PLUGIN_PATH");
     while (list != NULL && *list != '\0') {
         size_t seg = strcspn(list, ":");
-        snprintf(path, len, "%.*s/%s.so", (int)seg, list, name);
-        FILE *f = fopen(path, "r");
-        if (f != NULL) {
-            fclose(f);
-            return 1;
+        if (seg > 0) {  /* an empty entry names no folder */
+            snprintf(path, len, "%.*s/%s.so", (int)seg, list, name);
+            FILE *f = fopen(path, "r");
+            if (f != NULL) {
+                fclose(f);
+                return 1;
+            }
         }
         list += seg + (list[seg] == ':');
     }
@@ -176,13 +214,19 @@ int registry_find(const char *name, const IsbSamplerType **out,
     }
     char path[4096];
     int is_path = strchr(name, '/') != NULL || ends_with(name, ".so");
+    if (is_path) {
+        /* dlopen looks for a name without '/' in the system's library
+         * folders, not here: "x.so" means ./x.so on our command line. */
+        snprintf(path, sizeof path, "%s%s",
+                 strchr(name, '/') != NULL ? "" : "./", name);
+    }
     if (is_path || search_plugin_path(name, path, sizeof path)) {
-        size_t before = registry_count();
-        int rc = registry_load_plugin(is_path ? name : path, NULL, err);
+        size_t first, count;
+        int rc = load_plugin(path, &first, &count, err);
         if (rc != 0) {
             return rc;
         }
-        *out = registered[before];
+        *out = registered[first];
         return 0;
     }
     const char *best = NULL;

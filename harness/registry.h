@@ -24,15 +24,18 @@ const IsbSamplerType *registry_at(size_t i);
 
 /* Find a method by name or plugin path: a registered name; a path
  * containing '/' or ending in ".so" (loaded, all its methods registered;
- * the first is returned); or NAME.so found in a folder of
+ * the first is returned; "x.so" means ./x.so; a file loaded before gives
+ * its methods again); or NAME.so found in a folder of
  * $ISBENCH_PLUGIN_PATH (colon-separated). An unknown name is ISB_EINVAL
  * with the closest registered name as a hint. */
 int registry_find(const char *name, const IsbSamplerType **out,
                   IsbError *err);
 
-/* Load every method a shared object exports and register them; *count
- * gets how many (may be NULL). Failures name the file, the symbol and
- * dlerror()'s text; the ABI version is checked before anything else. */
+/* Load every method a shared object exports (RTLD_NOW | RTLD_LOCAL) and
+ * register them; *count gets how many (may be NULL). Loading a file again
+ * registers nothing new and gives the same count. Failures name the file,
+ * the symbol and dlerror()'s text; each descriptor's ABI version is
+ * checked before any other field is read. */
 int registry_load_plugin(const char *path, size_t *count, IsbError *err);
 
 /* Resolve type's declared parameters into values[0..n_params-1]: the

@@ -16,6 +16,7 @@
 #include <gsl/gsl_version.h>
 
 #include "blas.h"
+#include "datasets/augment.h"
 #include "datasets/dataset.h"
 #include "network.h"
 #include "optim.h"
@@ -31,7 +32,7 @@ typedef struct Runner {
     Network *net;
     Optimizer *optim;
     Schedule sched;
-    gsl_rng *rng_init, *rng_sampler, *rng_eval, *rng_probe;
+    gsl_rng *rng_init, *rng_sampler, *rng_eval, *rng_augment, *rng_probe;
     VarianceProbe *probe;          /* probes.variance, else NULL */
     IsbFeedback last_fb;           /* the step just trained */
     IsbHost host;
@@ -42,6 +43,14 @@ typedef struct Runner {
     long total_steps;              /* -1 for a seconds budget */
     float *x;                      /* [max_rows][d] input rows */
     int *y;                        /* [max_rows] labels */
+
+    /* Training-time augmentation (augment.h). Each step draws one key
+     * from the "augment" stream; an example's transform is a function of
+     * (key, index), so scoring and training in the same step see the same
+     * image. Evaluation never augments. */
+    AugmentSpec aug;
+    uint64_t aug_key;
+    float *x_plain;                /* [max_rows][d], NULL when off */
 
     /* The last scoring pass of this step (host->score). */
     size_t *cand_idx;              /* [max_rows] */
@@ -84,6 +93,25 @@ const char *runner_status_name(RunStatus s)
 
 /* ---- data ------------------------------------------------------------ */
 
+/* data.normalize = channel: both splits use the training set's
+ * per-channel mean and standard deviation. */
+static int normalize_splits(const Config *cfg, Dataset *train,
+                            Dataset *test, IsbError *err)
+{
+    float mean[DATASET_MAX_CHANNELS], std[DATASET_MAX_CHANNELS];
+    if (strcmp(cfg->normalize, "channel") != 0) {
+        return 0;
+    }
+    int rc = dataset_channel_stats(train, mean, std, err);
+    if (rc != 0) {
+        return isb_hint(err, "data.normalize = channel applies to image "
+                        "datasets; use none for %s", cfg->dataset);
+    }
+    dataset_set_normalization(train, mean, std);
+    dataset_set_normalization(test, mean, std);
+    return 0;
+}
+
 int runner_load_data(const Config *cfg, unsigned long seed, Dataset *train,
                      Dataset *test, IsbError *err)
 {
@@ -96,8 +124,13 @@ int runner_load_data(const Config *cfg, unsigned long seed, Dataset *train,
             .separation = cfg->syn_separation,
             .label_noise = cfg->syn_label_noise,
         };
-        return dataset_synthetic(&spec, rng_derive_seed(seed, "data"),
-                                 train, test, err);
+        int rc = dataset_synthetic(&spec, rng_derive_seed(seed, "data"),
+                                   train, test, err);
+        if (rc == 0 && (rc = normalize_splits(cfg, train, test, err)) != 0) {
+            dataset_free(train);
+            dataset_free(test);
+        }
+        return rc;
     }
     const char *dir = cfg->data_dir[0] != '\0' ? cfg->data_dir : NULL;
     int rc = dataset_load_named(cfg->dataset, "train", dir, train, err);
@@ -107,8 +140,30 @@ int runner_load_data(const Config *cfg, unsigned long seed, Dataset *train,
     rc = dataset_load_named(cfg->dataset, "test", dir, test, err);
     if (rc != 0) {
         dataset_free(train);
+        return rc;
+    }
+    rc = normalize_splits(cfg, train, test, err);
+    if (rc != 0) {
+        dataset_free(train);
+        dataset_free(test);
     }
     return rc;
+}
+
+/* ---- training rows ------------------------------------------------------ */
+
+/* Convert training rows idx [m] into r->x and r->y, augmented with this
+ * step's transforms when augmentation is on. Both the scoring pass and
+ * the training forward pass come through here. */
+static void train_rows(Runner *r, const size_t *idx, size_t m)
+{
+    if (r->x_plain == NULL) {
+        dataset_batch(&r->train, idx, m, r->x, r->y);
+        return;
+    }
+    dataset_batch(&r->train, idx, m, r->x_plain, r->y);
+    augment_rows_keyed(&r->aug, r->aug_key, idx, m, r->train.c,
+                       r->train.h, r->train.w, r->x_plain, r->x);
 }
 
 /* ---- scoring, the service methods call -------------------------------- */
@@ -126,7 +181,7 @@ static int host_score(void *ctx, const size_t *idx, size_t m,
         }
     }
     memcpy(r->cand_idx, idx, m * sizeof *idx);
-    dataset_batch(&r->train, idx, m, r->x, r->y);
+    train_rows(r, idx, m);
     ForwardOut fo = {r->cand_loss, r->cand_score, r->cand_correct};
     network_forward(r->net, r->x, r->y, m, &fo);
     if (want_gnorm) {
@@ -314,7 +369,7 @@ static void batch_forward(Runner *r, const IsbBatch *batch)
         }
         return;
     }
-    dataset_batch(&r->train, batch->idx, r->b, r->x, r->y);
+    train_rows(r, batch->idx, r->b);
     ForwardOut fo = {r->bloss, r->bscore, r->bcorrect};
     network_forward(r->net, r->x, r->y, r->b, &fo);
     r->cand_has_gnorm = 0;
@@ -340,6 +395,10 @@ static int runner_step(Runner *r, IsbError *err)
     const IsbSamplerType *m = r->method;
     double t0 = now_seconds();
     r->cand_valid = 0;
+    if (r->x_plain != NULL) {
+        uint64_t hi = gsl_rng_get(r->rng_augment);
+        r->aug_key = hi << 32 | (uint64_t)gsl_rng_get(r->rng_augment);
+    }
 
     /* 1. draw (the method may score candidates) */
     IsbBatch batch = {r->b, r->bidx, r->bw, r->brow, 0};
@@ -442,6 +501,7 @@ static void runner_free(Runner *r)
         r->method->fini(r->mstate);
     }
     free(r->x);
+    free(r->x_plain);
     free(r->y);
     free(r->cand_idx);
     free(r->cand_loss);
@@ -462,6 +522,7 @@ static void runner_free(Runner *r)
     gsl_rng_free(r->rng_init);
     gsl_rng_free(r->rng_sampler);
     gsl_rng_free(r->rng_eval);
+    gsl_rng_free(r->rng_augment);
     gsl_rng_free(r->rng_probe);
     variance_probe_free(r->probe);
     dataset_free(&r->train);
@@ -504,6 +565,29 @@ static int setup_optimizer(Runner *r, IsbError *err)
     return 0;
 }
 
+/* The augmentation spec, its stream and its scratch rows (only when on,
+ * so runs without augmentation draw nothing from the stream). */
+static int setup_augment(Runner *r, IsbError *err)
+{
+    r->aug.pad = (int)r->cfg->augment_crop;
+    r->aug.flip = r->cfg->augment_flip;
+    int rc = augment_check(&r->aug, r->train.c, r->train.h, r->train.w,
+                           err);
+    if (rc != 0) {
+        return isb_hint(err, "set data.augment_crop = 0 for %s",
+                        r->cfg->dataset);
+    }
+    if (!augment_enabled(&r->aug)) {
+        return 0;
+    }
+    r->rng_augment = rng_stream(r->opt->seed, "augment");
+    r->x_plain = malloc(r->max_rows * r->d * sizeof *r->x_plain);
+    if (r->rng_augment == NULL || r->x_plain == NULL) {
+        return isb_fail(err, ISB_ENOMEM, "out of memory for augmentation");
+    }
+    return 0;
+}
+
 /* Data, network, optimiser, streams, method: everything that can fail on
  * bad input, before any file is written. */
 static int runner_setup(Runner *r, IsbError *err)
@@ -537,6 +621,9 @@ static int runner_setup(Runner *r, IsbError *err)
     if (!alloc_buffers(r)) {
         return isb_fail(err, ISB_ENOMEM, "out of memory for %zu rows",
                         r->max_rows);
+    }
+    if ((rc = setup_augment(r, err)) != 0) {
+        return rc;
     }
     r->rng_init = rng_stream(seed, "init");
     r->rng_sampler = rng_stream(seed, "sampler");

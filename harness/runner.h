@@ -4,6 +4,9 @@
  * The loop per step: draw (the method may score candidates), forward or
  * reuse the scored activations, backward with the batch weights, update,
  * observe; every `evaluation.every` steps evaluate off the clock and log.
+ * Augmentation (data.augment_crop, data.augment_flip) applies to the rows
+ * of scoring and training passes, identically within a step, and never
+ * to evaluation.
  * Writes OUT/evals.csv, OUT/steps.csv and OUT/run.json.
  */
 #ifndef ISB_RUNNER_H

@@ -7,5 +7,6 @@
 
 const IsbSamplerType *const builtin_methods[] = {
     &isb_method_uniform,
+    &isb_method_online_bandit,
     NULL,
 };

@@ -7,6 +7,7 @@
 #include "isbench_sampler.h"
 
 extern const IsbSamplerType isb_method_uniform;
+extern const IsbSamplerType isb_method_online_bandit;
 
 /* NULL-terminated list, in the order `isbench methods` shows them. */
 extern const IsbSamplerType *const builtin_methods[];

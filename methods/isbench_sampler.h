@@ -22,6 +22,7 @@
 #define ISBENCH_SAMPLER_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <gsl/gsl_rng.h>
 
@@ -160,6 +161,32 @@ typedef struct IsbSamplerType {
 
     void (*fini)(void *state);
 } IsbSamplerType;
+
+/* A check an init can start with: every params[k] of type t within its
+ * declared [min, max] (and integral for INT and BOOL). Returns 0, or -1
+ * with "NAME: PARAM = VALUE (expected ...)" in err. The harness already
+ * checks values it parses; this guards direct callers (tests, other
+ * front ends), since init is where the contract says parameters are
+ * validated. */
+static inline int isb_params_check(const IsbSamplerType *t,
+                                   const double *params, char *err,
+                                   size_t errlen)
+{
+    for (size_t k = 0; k < t->n_params; k++) {
+        const IsbParam *p = &t->params[k];
+        double v = params[k];
+        int integral = p->type != ISB_PARAM_REAL;
+        int whole = v >= -9.0e15 && v <= 9.0e15 &&
+                    v == (double)(long long)v;
+        if (!(p->min <= v && v <= p->max) || (integral && !whole)) {
+            snprintf(err, errlen, "%s: %s = %g (expected %s in [%g, %g])",
+                     t->name, p->name, v,
+                     integral ? "an integer" : "a number", p->min, p->max);
+            return -1;
+        }
+    }
+    return 0;
+}
 
 /* The entry point a plugin exports under ISB_SAMPLER_ENTRY. */
 typedef const IsbSamplerType *(*IsbSamplerEntry)(size_t index);

@@ -43,9 +43,12 @@ static int uniform_init(void **state, const IsbHost *host,
                         const double *params, gsl_rng *rng, char *err,
                         size_t errlen)
 {
-    if (host->b > host->n) {
-        snprintf(err, errlen, "uniform: batch %zu larger than the "
-                 "training set (%zu)", host->b, host->n);
+    if (isb_params_check(&isb_method_uniform, params, err, errlen) != 0) {
+        return -1;
+    }
+    if (host->b == 0 || host->b > host->n) {
+        snprintf(err, errlen, "uniform: batch %zu (expected 1 to "
+                 "the %zu training examples)", host->b, host->n);
         return -1;
     }
     Uniform *u = calloc(1, sizeof *u);

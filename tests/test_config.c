@@ -132,3 +132,29 @@ Test(config, edit_distance)
     cr_assert_eq(config_edit_distance("epohcs", "epochs"), 2);
     cr_assert_eq(config_edit_distance("", "abc"), 3);
 }
+
+Test(config, data_keys_default_off_and_are_validated)
+{
+    Config cfg;
+    IsbError err;
+    config_defaults(&cfg);
+    cr_assert_str_eq(cfg.normalize, "none");
+    cr_assert(cfg.augment_crop == 0 && cfg.augment_flip == 0);
+    cr_assert_eq(config_validate(&cfg, &err), 0, "%s", err.msg);
+
+    make_path();
+    write_file(path, "[data]\nnormalize = channel\naugment_crop = 4\n"
+               "augment_flip = 1\n[experiment]\ndataset = cifar10\n");
+    cr_assert_eq(config_load(&cfg, path, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(cfg.normalize, "channel");
+    cr_assert(cfg.augment_crop == 4 && cfg.augment_flip == 1);
+    cr_assert_eq(config_validate(&cfg, &err), 0, "%s", err.msg);
+
+    cr_assert_eq(config_set(&cfg, "data.augment_crop=-1", &err), 0);
+    cr_assert_eq(config_validate(&cfg, &err), ISB_ECONFIG);
+    cr_assert_not_null(strstr(err.msg, "data.augment_crop: -1"), "%s",
+                       err.msg);
+    cr_assert_neq(config_set(&cfg, "data.augment_flop=1", &err), 0);
+    cr_assert_not_null(strstr(err.hint, "augment_flip"), "%s", err.hint);
+    unlink(path);
+}
