@@ -14,14 +14,18 @@
 #include "harness/registry.h"
 #include "harness/runner.h"
 
-#define MAX_SETS 64
-
-static volatile sig_atomic_t stop_requested;
+volatile sig_atomic_t cli_stop_requested;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    stop_requested = 1;
+    cli_stop_requested = 1;
+}
+
+void cli_catch_signals(void)
+{
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
 }
 
 static int parse_seed(const char *text, unsigned long *seed)
@@ -68,15 +72,9 @@ int cli_methods_list(void)
 
 /* ---- progress on stderr ------------------------------------------------ */
 
-typedef struct Progress {
-    int tty;
-    int quiet;
-    double last_print;
-} Progress;
-
-static void show_progress(void *ctx, const RunProgress *p)
+void cli_show_progress(void *ctx, const RunProgress *p)
 {
-    Progress *pr = ctx;
+    CliProgress *pr = ctx;
     if (pr->quiet) {
         return;
     }
@@ -117,7 +115,7 @@ typedef struct RunArgs {
     unsigned long seed;
     int have_seed;
     int quiet;
-    const char *sets[MAX_SETS];
+    const char *sets[CLI_MAX_SETS];
     int n_sets;
 } RunArgs;
 
@@ -140,8 +138,9 @@ static int parse_run_args(int argc, char **argv, RunArgs *a)
             }
             a->have_seed = 1;
         } else if (strcmp(arg, "--set") == 0 && has_value) {
-            if (a->n_sets == MAX_SETS) {
-                fprintf(stderr, "error: more than %d --set\n", MAX_SETS);
+            if (a->n_sets == CLI_MAX_SETS) {
+                fprintf(stderr, "error: more than %d --set\n",
+                        CLI_MAX_SETS);
                 return -1;
             }
             a->sets[a->n_sets++] = argv[++i];
@@ -165,6 +164,17 @@ static int parse_run_args(int argc, char **argv, RunArgs *a)
     return 0;
 }
 
+int cli_load_experiment(const char *path, const char *const *sets,
+                        int n_sets, Config *cfg, IsbError *err)
+{
+    config_defaults(cfg);
+    int rc = config_load(cfg, path, err);
+    for (int i = 0; rc == 0 && i < n_sets; i++) {
+        rc = config_set(cfg, sets[i], err);
+    }
+    return rc != 0 ? rc : config_validate(cfg, err);
+}
+
 int cli_run(int argc, char **argv)
 {
     RunArgs a;
@@ -174,18 +184,10 @@ int cli_run(int argc, char **argv)
     IsbError err;
     isb_error_clear(&err);
     static Config cfg;
-    config_defaults(&cfg);
-    if (config_load(&cfg, a.experiment, &err) != 0) {
-        return cli_fail(&err);
-    }
-    for (int i = 0; i < a.n_sets; i++) {
-        if (config_set(&cfg, a.sets[i], &err) != 0) {
-            return cli_fail(&err);
-        }
-    }
     const IsbSamplerType *method;
     double params[REGISTRY_MAX_PARAMS];
-    if (config_validate(&cfg, &err) != 0 ||
+    if (cli_load_experiment(a.experiment, a.sets, a.n_sets, &cfg,
+                            &err) != 0 ||
         registry_find(a.method, &method, &err) != 0 ||
         registry_resolve_params(method, &cfg, params, &err) != 0) {
         return cli_fail(&err);
@@ -194,12 +196,13 @@ int cli_run(int argc, char **argv)
     char out_dir[4096];
     snprintf(out_dir, sizeof out_dir, "%s/%s/%s/seed-%lu", a.out, cfg.name,
              method->name, a.seed);
-    Progress pr = {isatty(STDERR_FILENO), a.quiet, -1e9};
-    RunOptions opt = {&cfg, method, params, a.seed, out_dir,
-                      &stop_requested, show_progress, &pr};
+    CliProgress pr = {isatty(STDERR_FILENO), a.quiet, -1e9};
+    RunOptions opt = {.cfg = &cfg, .method = method,
+                      .method_params = params, .seed = a.seed,
+                      .out_dir = out_dir, .stop = &cli_stop_requested,
+                      .progress = cli_show_progress, .progress_ctx = &pr};
     RunSummary sum;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    cli_catch_signals();
     if (runner_run(&opt, &sum, &err) != 0) {
         return cli_fail(&err);
     }

@@ -102,6 +102,18 @@ static const KeySpec keys[] = {
 
     NUM("probes", "variance", KEY_BOOL, probe_variance, "0",
         "measure gradient variance at each evaluation"),
+    NUM("probes", "pool", KEY_LONG, probe_pool, "1024",
+        "candidate pool of variance measurements (0 = all)"),
+    NUM("probes", "draws", KEY_LONG, probe_draws, "64",
+        "Monte-Carlo draws per variance measurement"),
+
+    NUM("variance", "checkpoints", KEY_LONG, var_checkpoints, "15",
+        "log-spaced checkpoints of isbench variance"),
+    STR("variance", "methods", var_methods,
+        "uniform, loss, upper-bound, gnorm", "methods isbench variance "
+        "measures"),
+    STR("variance", "reference", var_reference, "uniform",
+        "method that trains the measured trajectory"),
 };
 
 #define N_KEYS (sizeof keys / sizeof *keys)
@@ -109,7 +121,7 @@ static const KeySpec keys[] = {
 static const char *sections[] = {"experiment", "synthetic", "data",
                                  "network",
                                  "training", "evaluation", "logging",
-                                 "probes"};
+                                 "probes", "variance"};
 #define N_SECTIONS (sizeof sections / sizeof *sections)
 
 size_t config_edit_distance(const char *a, const char *b)
@@ -546,17 +558,24 @@ int config_validate(const Config *cfg, IsbError *err)
         (rc = positive(cfg->eval_every, "evaluation.every", err)) != 0 ||
         (rc = positive(cfg->log_every, "logging.steps_every", err)) != 0 ||
         (rc = positive(cfg->max_presample, "training.max_presample",
+                       err)) != 0 ||
+        (rc = positive(cfg->var_checkpoints, "variance.checkpoints",
                        err)) != 0) {
         return rc;
+    }
+    if (cfg->probe_draws < 2) {
+        return isb_fail(err, ISB_ECONFIG, "probes.draws: %ld (expected at "
+                        "least 2, for a standard error)", cfg->probe_draws);
     }
     if (!(cfg->lr > 0)) {
         return isb_fail(err, ISB_ECONFIG, "training.lr: %g (expected > 0)",
                         cfg->lr);
     }
     if (cfg->l2 < 0 || cfg->threads < 0 || cfg->train_subset < 0 ||
-        cfg->test_subset < 0) {
-        return isb_fail(err, ISB_ECONFIG, "training.l2, training.threads "
-                        "and evaluation subsets must be >= 0");
+        cfg->test_subset < 0 || cfg->probe_pool < 0) {
+        return isb_fail(err, ISB_ECONFIG, "training.l2, training.threads, "
+                        "evaluation subsets and probes.pool must be "
+                        ">= 0");
     }
     if (strcmp(cfg->lr_schedule, "constant") != 0 &&
         strcmp(cfg->lr_schedule, "step") != 0) {

@@ -69,6 +69,13 @@ typedef struct Config {
 
     /* [probes] */
     int probe_variance;
+    long probe_pool;       /* pool size M, 0 = whole training set */
+    long probe_draws;      /* Monte-Carlo draws K */
+
+    /* [variance] (isbench variance) */
+    long var_checkpoints;
+    char var_methods[CONFIG_STR_LEN];
+    char var_reference[64];
 
     /* [method.NAME] sections */
     size_t n_method;

@@ -20,6 +20,7 @@ static const Command commands[] = {
     {"methods", cli_methods},
     {"sweep", cli_sweep},
     {"report", cli_report},
+    {"variance", cli_variance},
 };
 
 void cli_usage(FILE *f)
@@ -41,6 +42,9 @@ void cli_usage(FILE *f)
 "  report DIR/EXPERIMENT [--reference METHOD]\n"
 "      summary.csv, summary.md and curves.csv from every run of an\n"
 "      experiment, compared with METHOD (default uniform)\n"
+"  variance EXPERIMENT.ini --seed N [--methods a,b] [--reference M]\n"
+"      [--checkpoints K] [--pool M|all] [--draws K] [--out DIR]\n"
+"      gradient variance of each method along one trajectory\n"
 "  methods\n"
 "      list the registered methods with their parameters\n"
 "  --help, --version\n", f);

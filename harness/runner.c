@@ -22,6 +22,7 @@
 #include "optim.h"
 #include "results.h"
 #include "rng.h"
+#include "variance.h"
 
 typedef struct Runner {
     const RunOptions *opt;
@@ -31,7 +32,9 @@ typedef struct Runner {
     Network *net;
     Optimizer *optim;
     Schedule sched;
-    gsl_rng *rng_init, *rng_sampler, *rng_eval, *rng_augment;
+    gsl_rng *rng_init, *rng_sampler, *rng_eval, *rng_augment, *rng_probe;
+    VarianceProbe *probe;          /* probes.variance, else NULL */
+    IsbFeedback last_fb;           /* the step just trained */
     IsbHost host;
     void *mstate;
     char started[32];
@@ -223,7 +226,28 @@ static void report_of(const Runner *r, IsbReport *rep)
     }
 }
 
-static void evaluate(Runner *r)
+/* probes.variance: the run method's gradient variance and uniform's on a
+ * fresh pool from the probe stream. Draw leaves the method's state alone
+ * and the probe has its own generator, so the trajectory is unchanged. */
+static int probe_variance(Runner *r, ProbeValues *pv, IsbError *err)
+{
+    if (r->probe == NULL) {
+        return 0;
+    }
+    VarianceResult vr;
+    int rc = variance_probe_pool(r->probe, r->rng_probe, err);
+    if (rc == 0) {
+        rc = variance_probe_method(r->probe, r->method, r->mstate,
+                                   r->rng_probe, &vr, err);
+    }
+    if (rc == 0) {
+        pv->variance = isnan(vr.exact) ? vr.mc : vr.exact;
+        pv->variance_uniform = vr.uniform;
+    }
+    return rc;
+}
+
+static int evaluate(Runner *r, IsbError *err)
 {
     double t0 = now_seconds();
     r->cand_valid = 0;
@@ -231,6 +255,8 @@ static void evaluate(Runner *r)
                  &r->sum.train_loss, &r->sum.train_error);
     evaluate_set(r, &r->test, r->test_eval, r->n_test_eval,
                  &r->sum.test_loss, &r->sum.test_error);
+    ProbeValues pv = {NAN, NAN};
+    int rc = probe_variance(r, &pv, err);
     r->eval_seconds += now_seconds() - t0;
     r->last_eval_step = r->step;
 
@@ -255,14 +281,19 @@ static void evaluate(Runner *r)
     csv_put_num(w, rep.tau);
     csv_put_int(w, rep.is_active);
     csv_put_num(w, r->sampler_seconds);
+    csv_put_num(w, pv.variance);
+    csv_put_num(w, pv.variance_uniform);
+    csv_put_num(w, pv.variance / pv.variance_uniform);
     csv_end_row(w);
+    return rc;
 }
 
 static const char *const eval_columns[] = {
     "schema_version", "experiment", "method", "seed", "step", "epoch",
     "samples_trained", "samples_scored", "train_seconds", "eval_seconds",
     "wall_seconds", "train_loss", "train_error", "test_loss", "test_error",
-    "tau", "is_active", "sampler_seconds"};
+    "tau", "is_active", "sampler_seconds", "grad_variance",
+    "grad_variance_uniform", "grad_variance_ratio"};
 
 static const char *const step_columns[] = {
     "step", "epoch", "train_seconds", "batch_loss", "lr", "tau",
@@ -403,6 +434,7 @@ static int runner_step(Runner *r, IsbError *err)
     IsbFeedback fb = {r->b, r->bidx, r->bw, r->bloss, r->bscore,
                       want_gnorm ? r->bgnorm : NULL,
                       scored ? &r->scored : NULL, r->step};
+    r->last_fb = fb;
     if (m->observe(r->mstate, &fb, r->rng_sampler) != 0) {
         return isb_fail(err, ISB_EPLUGIN, "method %s: observe failed at "
                         "step %ld", m->name, r->step);
@@ -491,6 +523,8 @@ static void runner_free(Runner *r)
     gsl_rng_free(r->rng_sampler);
     gsl_rng_free(r->rng_eval);
     gsl_rng_free(r->rng_augment);
+    gsl_rng_free(r->rng_probe);
+    variance_probe_free(r->probe);
     dataset_free(&r->train);
     dataset_free(&r->test);
 }
@@ -604,6 +638,18 @@ static int runner_setup(Runner *r, IsbError *err)
                                &r->n_test_eval);
     if (r->train_eval == NULL || r->test_eval == NULL) {
         return isb_fail(err, ISB_ENOMEM, "out of memory for subsets");
+    }
+    if (cfg->probe_variance) {
+        r->rng_probe = rng_stream(seed, "probe");
+        rc = r->rng_probe == NULL
+            ? isb_fail(err, ISB_ENOMEM, "out of memory for generators")
+            : variance_probe_create(r->net, &r->train, r->b,
+                                    (size_t)cfg->probe_pool,
+                                    (size_t)cfg->probe_draws, &r->probe,
+                                    err);
+        if (rc != 0) {
+            return rc;
+        }
     }
 
     r->host.n = r->train.n;
@@ -748,9 +794,26 @@ static void send_progress(Runner *r)
     r->opt->progress(r->opt->progress_ctx, &p);
 }
 
+/* The caller's observer, off the clock (its time counts in no column). */
+static int observe_step(Runner *r, IsbError *err)
+{
+    if (r->opt->observer == NULL) {
+        return 0;
+    }
+    RunView v = {r->net, &r->train, &r->host, r->method, r->mstate,
+                 &r->last_fb, r->step,
+                 (double)r->samples_trained / (double)r->train.n,
+                 r->step % r->cfg->eval_every == 0};
+    int rc = r->opt->observer(r->opt->observer_ctx, &v, err);
+    r->cand_valid = 0;
+    return rc;
+}
+
 static RunStatus train_loop(Runner *r, IsbError *err, int *rc)
 {
-    evaluate(r);
+    if ((*rc = evaluate(r, err)) != 0) {
+        return RUN_FAILED;
+    }
     while (budget_left(r)) {
         if (r->opt->stop != NULL && *r->opt->stop) {
             return RUN_INTERRUPTED;
@@ -760,14 +823,17 @@ static RunStatus train_loop(Runner *r, IsbError *err, int *rc)
             *rc = 0;
             return RUN_DIVERGED;
         }
-        if (*rc != 0) {
-            return RUN_FAILED;
-        }
-        if (r->step % r->cfg->log_every == 0) {
+        if (*rc == 0 && r->step % r->cfg->log_every == 0) {
             log_step(r);
         }
-        if (r->step % r->cfg->eval_every == 0) {
-            evaluate(r);
+        if (*rc == 0) {
+            *rc = observe_step(r, err);
+        }
+        if (*rc == 0 && r->step % r->cfg->eval_every == 0) {
+            *rc = evaluate(r, err);
+        }
+        if (*rc != 0) {
+            return RUN_FAILED;
         }
         send_progress(r);
     }
@@ -797,7 +863,8 @@ int runner_run(const RunOptions *opt, RunSummary *summary, IsbError *err)
     if (rc == 0) {
         RunStatus status = train_loop(r, err, &rc);
         if (status != RUN_FAILED && r->last_eval_step != r->step) {
-            evaluate(r);
+            rc = evaluate(r, err);
+            status = rc == 0 ? status : RUN_FAILED;
         }
         r->sum.status = status;
         IsbError close_err;

@@ -50,6 +50,31 @@ typedef struct RunSummary {
     long long samples_scored;
 } RunSummary;
 
+struct Network;
+struct Dataset;
+
+/* What an observer sees after a step: the network at the parameters just
+ * reached, the training set and the feedback of the step. An observer
+ * runs off the clock and must not change the network's parameters; it may
+ * run forward and backward passes (the next step starts afresh). */
+typedef struct RunView {
+    struct Network *net;
+    const struct Dataset *train;
+    const IsbHost *host;        /* the run method's host (pool NULL) */
+    const IsbSamplerType *method;
+    void *method_state;         /* the run method's state */
+    const IsbFeedback *last;    /* feedback of the step just trained */
+    long step;                  /* steps done */
+    double epoch;
+    int is_eval;                /* 1 when this step is also evaluated */
+} RunView;
+
+/* Gradient-variance probe values for evals.csv (NaN when not measured). */
+typedef struct ProbeValues {
+    double variance;          /* the run method's, exact or Monte Carlo */
+    double variance_uniform;  /* uniform's on the same pool */
+} ProbeValues;
+
 typedef struct RunOptions {
     const Config *cfg;
     const IsbSamplerType *method;
@@ -61,6 +86,10 @@ typedef struct RunOptions {
     /* Called after every step; may be NULL. */
     void (*progress)(void *ctx, const RunProgress *p);
     void *progress_ctx;
+    /* Called after every step, off the clock; may be NULL. A non-zero
+     * return stops the run as failed with the error it set. */
+    int (*observer)(void *ctx, const RunView *view, IsbError *err);
+    void *observer_ctx;
 } RunOptions;
 
 /* Run one experiment. Everything that can be checked before training
@@ -73,7 +102,6 @@ int runner_run(const RunOptions *opt, RunSummary *summary, IsbError *err);
 /* Load the experiment's training and test sets (real or synthetic). The
  * synthetic set is generated from the (seed, "data") stream, so it is the
  * same for every method. */
-struct Dataset;
 int runner_load_data(const Config *cfg, unsigned long seed,
                      struct Dataset *train, struct Dataset *test,
                      IsbError *err);

@@ -317,7 +317,8 @@ static void run_flip(int flip, const char *out)
     flip_config(&cfg, flip);
     cr_assert_eq(registry_find("uniform", &t, &err), 0, "%s", err.msg);
     cr_assert_eq(registry_resolve_params(t, &cfg, params, &err), 0);
-    RunOptions opt = {&cfg, t, params, 3, out, NULL, NULL, NULL};
+    RunOptions opt = {.cfg = &cfg, .method = t, .method_params = params,
+                      .seed = 3, .out_dir = out};
     cr_assert_eq(runner_run(&opt, &sum, &err), 0, "%s", err.msg);
     cr_assert_eq(sum.status, RUN_DONE);
 }

@@ -534,7 +534,8 @@ Test(methods, each_method_trains_through_the_runner)
                      "%s", err.msg);
         char dir[] = "/tmp/isb-methods-XXXXXX";
         cr_assert_not_null(mkdtemp(dir));
-        RunOptions opt = {&cfg, t, params, 1, dir, NULL, NULL, NULL};
+        RunOptions opt = {.cfg = &cfg, .method = t, .method_params = params,
+                          .seed = 1, .out_dir = dir};
         RunSummary sum;
         cr_assert_eq(runner_run(&opt, &sum, &err), 0, "%s: %s", methods[k],
                      err.msg);

@@ -36,7 +36,8 @@ static int run_once(const Config *cfg, const char *method,
     IsbError err;
     cr_assert_eq(registry_find(method, &t, &err), 0, "%s", err.msg);
     cr_assert_eq(registry_resolve_params(t, cfg, params, &err), 0);
-    RunOptions opt = {cfg, t, params, seed, out, NULL, NULL, NULL};
+    RunOptions opt = {.cfg = cfg, .method = t, .method_params = params,
+                      .seed = seed, .out_dir = out};
     int rc = runner_run(&opt, sum, &err);
     cr_assert_eq(rc, 0, "%s", err.msg);
     return rc;
@@ -129,7 +130,8 @@ Test(runner, bad_method_parameter_writes_nothing)
     registry_resolve_params(t, &cfg, params, &err);
     char out[128];
     snprintf(out, sizeof out, "/tmp/isb_runner_%d_bad", (int)getpid());
-    RunOptions opt = {&cfg, t, params, 1, out, NULL, NULL, NULL};
+    RunOptions opt = {.cfg = &cfg, .method = t, .method_params = params,
+                      .seed = 1, .out_dir = out};
     RunSummary sum;
     cr_assert_lt(runner_run(&opt, &sum, &err), 0);
     cr_assert(strstr(err.msg, "3") != NULL, "%s", err.msg);
