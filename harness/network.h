@@ -61,7 +61,7 @@ int network_num_classes(const Network *net);
  * "784-512-512-10 (dense 512, relu, dense 512, relu, dense 10), 669706
  * parameters"; any other gives the input shape and each shape change:
  * "1x28x28 (conv 32 3x3 pad 1 -> 32x28x28, relu, maxpool 2 -> 32x14x14,
- * ..., dense 10 -> 10), 421642 parameters". */
+ * ..., dense 10 -> 10), 824458 parameters". */
 void network_describe(const Network *net, char *buf, size_t len);
 
 /* Forward pass on x [b][d] with labels y [b] (1 <= b <= max_batch, each
