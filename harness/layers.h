@@ -64,7 +64,19 @@ struct Layer {
     int out_c, out_h, out_w; /* output shape of one example */
     size_t in_size;          /* in_c * in_h * in_w */
     size_t out_size;         /* out_c * out_h * out_w */
-    int units;               /* dense: output count; else unused */
+    int units;               /* dense, conv: output units/channels */
+
+    /* Geometry of conv and maxpool: kernel kh x kw, stride, zero pad. */
+    int kh, kw, stride, pad;
+
+    /* Transient scratch. network.c sets max_batch before setup; setup
+     * sets n_work, the floats of scratch any pass needs for up to
+     * max_batch rows; the network then points work at one buffer of the
+     * largest n_work, shared by every layer, so its contents do not
+     * survive from one call to the next. */
+    size_t max_batch;
+    size_t n_work;
+    float *work;
 
     /* Parameters: n_weights decayed values, then n_biases undecayed ones,
      * contiguous in the network's flat vectors. */
@@ -73,15 +85,33 @@ struct Layer {
     float *param; /* [n_weights + n_biases], view */
     float *grad;  /* [n_weights + n_biases], view */
 
-    /* Fusion: a dense layer followed by relu applies the relu itself in
-     * the same pass as the bias add (fuse_relu), and the relu layer's
-     * forward is then skipped (fused). The relu still runs backward. */
+    /* Fusion: a dense or conv layer followed by relu applies the relu
+     * itself in the same pass as the bias add (fuse_relu), and the relu
+     * layer's forward is then skipped (fused). The relu still runs
+     * backward. */
     int fuse_relu;
     int fused;
 };
 
 extern const LayerOps layer_dense_ops;
 extern const LayerOps layer_relu_ops;
+extern const LayerOps layer_conv_ops;
+extern const LayerOps layer_maxpool_ops;
+extern const LayerOps layer_gap_ops;
+extern const LayerOps layer_flatten_ops;
+extern const LayerOps layer_layernorm_ops;
+
+/* Split the next whitespace-separated word off *args into word [len]
+ * (truncated); returns 0 when *args holds no more words. Shared by the
+ * setup functions of layers that take several arguments. */
+int layer_next_word(const char **args, char *word, size_t len);
+
+/* Parse word as an integer in lo..hi into *out; 0 or -1. */
+int layer_parse_int(const char *word, long lo, long hi, long *out);
+
+/* Parse "K" or "KxL" (a kernel or window size, each in 1..hi) into
+ * *kh, *kw; 0 or -1. */
+int layer_parse_size(const char *word, long hi, int *kh, int *kw);
 
 /* Squared norm of one example's dense-layer gradient: with input row a
  * [n_in] and backprop signal delta [n_out], ||delta a^T||_F^2 =

@@ -27,6 +27,11 @@
 static const LayerOps *const layer_kinds[] = {
     &layer_dense_ops,
     &layer_relu_ops,
+    &layer_conv_ops,
+    &layer_maxpool_ops,
+    &layer_gap_ops,
+    &layer_flatten_ops,
+    &layer_layernorm_ops,
 };
 #define N_LAYER_KINDS (sizeof layer_kinds / sizeof *layer_kinds)
 
@@ -46,6 +51,7 @@ struct Network {
     unsigned char *decay; /* [n_params] */
 
     float *arena;        /* every float buffer below is a view into it */
+    float *work;         /* [max n_work] layer scratch, shared */
     float **acts;        /* [n_layers + 1] -> [max_batch][width] */
     float *prob;         /* [max_batch][K] softmax of the logits */
     float *loss;         /* [max_batch] L_i */
@@ -97,7 +103,8 @@ static int unknown_layer(const char *name, int token, IsbError *err)
 }
 
 /* Set up layer l from one trimmed, non-empty token. */
-static int parse_token(Layer *l, char *tok, int token, IsbError *err)
+static int parse_token(Layer *l, char *tok, int token, size_t max_batch,
+                       IsbError *err)
 {
     char *args = tok;
     while (*args != '\0' && !isspace((unsigned char)*args)) {
@@ -113,6 +120,7 @@ static int parse_token(Layer *l, char *tok, int token, IsbError *err)
         return unknown_layer(tok, token, err);
     }
     l->in_size = (size_t)l->in_c * l->in_h * l->in_w;
+    l->max_batch = max_batch;
     int rc = l->ops->setup(l, args, token, err);
     if (rc < 0) {
         return rc;
@@ -154,7 +162,7 @@ static int parse_layers(Network *net, const char *spec, int c, int h, int w,
                           "expected e.g. \"dense 512, relu, dense 10\")",
                           spec, i + 1);
         } else {
-            rc = parse_token(l, tok, i + 1, err);
+            rc = parse_token(l, tok, i + 1, net->max_batch, err);
         }
         start = comma != NULL ? comma + 1 : start;
         net->n_layers = i + 1;
@@ -163,13 +171,15 @@ static int parse_layers(Network *net, const char *spec, int c, int h, int w,
     return rc;
 }
 
-/* A dense layer followed by relu applies it in its own output pass. */
+/* A dense or conv layer followed by relu applies it in its own output
+ * pass. */
 static void fuse_layers(Network *net)
 {
     for (int i = 0; i + 1 < net->n_layers; i++) {
         Layer *l = &net->layers[i];
         Layer *next = &net->layers[i + 1];
-        if (l->ops == &layer_dense_ops && next->ops == &layer_relu_ops) {
+        if ((l->ops == &layer_dense_ops || l->ops == &layer_conv_ops) &&
+            next->ops == &layer_relu_ops) {
             l->fuse_relu = 1;
             next->fused = 1;
         }
@@ -226,7 +236,13 @@ static int alloc_buffers(Network *net, IsbError *err)
             n_act += l->out_size;
         }
     }
-    size_t n_floats = mb * (n_act + K + 1 + 5 * net->widest);
+    size_t n_work = 0;
+    for (int i = 0; i < net->n_layers; i++) {
+        if (net->layers[i].n_work > n_work) {
+            n_work = net->layers[i].n_work;
+        }
+    }
+    size_t n_floats = mb * (n_act + K + 1 + 5 * net->widest) + n_work;
 
     /* Step 2: the blocks. */
     net->arena = malloc(n_floats * sizeof *net->arena);
@@ -262,6 +278,10 @@ static int alloc_buffers(Network *net, IsbError *err)
     for (size_t v = 0; v < sizeof views / sizeof *views; v++) {
         *views[v] = at;
         at += mb * net->widest;
+    }
+    net->work = at;
+    for (int i = 0; i < net->n_layers; i++) {
+        net->layers[i].work = net->work;
     }
     memset(net->arena, 0, n_floats * sizeof *net->arena);
     return 0;
@@ -384,26 +404,64 @@ static void append(char *buf, size_t len, size_t *pos, const char *fmt, ...)
     *pos = n < 0 ? len : *pos + (size_t)n;
 }
 
+/* "CxHxW", or "n" for a flat shape (H = W = 1). */
+static void shape_text(int c, int h, int w, char *buf, size_t len)
+{
+    if (h == 1 && w == 1) {
+        snprintf(buf, len, "%d", c);
+    } else {
+        snprintf(buf, len, "%dx%dx%d", c, h, w);
+    }
+}
+
+/* The MLP form: sizes of the parameter layers' outputs. */
+static int network_is_flat(const Network *net)
+{
+    for (int i = 0; i < net->n_layers; i++) {
+        const Layer *l = &net->layers[i];
+        if (l->out_h != 1 || l->out_w != 1 || l->ops == &layer_flatten_ops) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 void network_describe(const Network *net, char *buf, size_t len)
 {
     size_t pos = 0;
     char tok[64];
+    char shape[48];
+    int flat = network_is_flat(net);
+    const Layer *first = &net->layers[0];
 
     if (len == 0) {
         return;
     }
     buf[0] = '\0';
-    append(buf, len, &pos, "%zu", net->d);
-    for (int i = 0; i < net->n_layers; i++) {
-        const Layer *l = &net->layers[i];
-        if (l->n_weights + l->n_biases > 0) {
-            append(buf, len, &pos, "-%zu", l->out_size);
+    if (flat) {
+        append(buf, len, &pos, "%zu", net->d);
+        for (int i = 0; i < net->n_layers; i++) {
+            const Layer *l = &net->layers[i];
+            if (l->n_weights + l->n_biases > 0) {
+                append(buf, len, &pos, "-%zu", l->out_size);
+            }
         }
+    } else {
+        shape_text(first->in_c, first->in_h, first->in_w, shape,
+                   sizeof shape);
+        append(buf, len, &pos, "%s", shape);
     }
     append(buf, len, &pos, " (");
     for (int i = 0; i < net->n_layers; i++) {
-        net->layers[i].ops->describe(&net->layers[i], tok, sizeof tok);
+        const Layer *l = &net->layers[i];
+        l->ops->describe(l, tok, sizeof tok);
         append(buf, len, &pos, "%s%s", i > 0 ? ", " : "", tok);
+        int same = l->out_c == l->in_c && l->out_h == l->in_h &&
+                   l->out_w == l->in_w;
+        if (!flat && !same) {
+            shape_text(l->out_c, l->out_h, l->out_w, shape, sizeof shape);
+            append(buf, len, &pos, " -> %s", shape);
+        }
     }
     append(buf, len, &pos, "), %zu parameters", net->n_params);
 }

@@ -29,7 +29,8 @@ typedef struct ForwardOut {
 } ForwardOut;
 
 /* Build a network from a layer string such as
- * "dense 512, relu, dense 512, relu, dense 10" for inputs of shape
+ * "dense 512, relu, dense 512, relu, dense 10" or "conv 32 3x3 pad 1,
+ * relu, maxpool 2, dense 10" for inputs of shape
  * (c, h, w) and n_classes outputs; buffers are sized for max_batch rows.
  * The last layer must produce n_classes values. A bad token is an
  * ISB_ECONFIG that names it. Parameters start at zero: call network_init. */
@@ -55,9 +56,12 @@ size_t network_max_batch(const Network *net);
 size_t network_input_size(const Network *net);   /* d */
 int network_num_classes(const Network *net);
 
-/* A one-line description, e.g. "784-512-512-10 (dense 512, relu,
- * dense 512, relu, dense 10), 669706 parameters", written to buf
- * (truncated to len - 1 characters). */
+/* A one-line description written to buf (truncated to len - 1
+ * characters). A network whose every layer output is flat reads
+ * "784-512-512-10 (dense 512, relu, dense 512, relu, dense 10), 669706
+ * parameters"; any other gives the input shape and each shape change:
+ * "1x28x28 (conv 32 3x3 pad 1 -> 32x28x28, relu, maxpool 2 -> 32x14x14,
+ * ..., dense 10 -> 10), 824458 parameters". */
 void network_describe(const Network *net, char *buf, size_t len);
 
 /* Forward pass on x [b][d] with labels y [b] (1 <= b <= max_batch, each
@@ -88,7 +92,9 @@ double network_backward(Network *net, const float *weight, size_t b,
 /* Exact per-example gradient norms ||dL_i/dtheta||_2 (unweighted, no
  * regulariser) for the last forward of b rows, into gnorm [b]. Dense
  * layers use ||delta a^T||_F = ||delta|| ||a|| (ALGORITHMS.md, gnorm);
- * does not touch the gradient vector. Costs about one backward pass.
+ * conv layers, where that identity fails, form each example's weight
+ * gradient in scratch (layer_conv.c); does not touch the gradient
+ * vector. Costs about one backward pass (conv: one and a half).
  * Allocates nothing. */
 void network_grad_norms(Network *net, size_t b, float *gnorm);
 

@@ -273,7 +273,8 @@ Test(network_create, layer_errors_name_the_token)
 {
     static const struct BadSpec cases[] = {
         {"dens 5, relu, dense 3",
-         "unknown layer 'dens' (token 1; expected dense, relu)"},
+         "unknown layer 'dens' (token 1; expected dense, relu, conv, "
+         "maxpool, gap, flatten, layernorm)"},
         {"dense 5, Relu, dense 3", "'Relu' (token 2;"},
         {"dense 5, relu, dense x", "'x' (token 3;"},
         {"dense 5,, dense 3", "(token 2;"},

@@ -1,0 +1,369 @@
+/*
+ * test_conv.c - the convolution layer: im2col forward against a direct
+ * nested-loop convolution, backprop against central differences (stride,
+ * padding, non-square shapes, l2 and per-example weights), exact
+ * per-example gradient norms against single-example backward passes,
+ * gather equivalence and layer-string errors for conv tokens.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <gsl/gsl_rng.h>
+
+#include "harness/layers.h"
+#include "harness/network.h"
+#include "netcheck.h"
+
+/* ---- im2col forward against the definition --------------------------- */
+
+struct ConvShape {
+    int c, h, w, f, kh, kw, pad, stride;
+};
+
+/* z [b][F][oh][ow] by the definition: c[f] plus the sum over (c, ki, kj)
+ * of W[f][c][ki][kj] x[c][oy s - p + ki][ox s - p + kj], zero outside. */
+static void direct_conv(const struct ConvShape *s, const float *wt,
+                        const float *x, size_t b, int oh, int ow, float *z)
+{
+    const float *bias = wt + (size_t)s->f * s->c * s->kh * s->kw;
+
+    for (size_t i = 0; i < b; i++) {
+        for (int f = 0; f < s->f; f++) {
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    double sum = bias[f];
+                    for (int c = 0; c < s->c; c++) {
+                        for (int ki = 0; ki < s->kh; ki++) {
+                            for (int kj = 0; kj < s->kw; kj++) {
+                                int iy = oy * s->stride - s->pad + ki;
+                                int ix = ox * s->stride - s->pad + kj;
+                                if (iy < 0 || iy >= s->h || ix < 0 ||
+                                    ix >= s->w) {
+                                    continue;
+                                }
+                                size_t wk = (((size_t)f * s->c + c) *
+                                             s->kh + ki) * s->kw + kj;
+                                size_t xk = ((i * s->c + c) * s->h + iy) *
+                                            s->w + ix;
+                                sum += (double)wt[wk] * x[xk];
+                            }
+                        }
+                    }
+                    z[((i * s->f + f) * oh + oy) * ow + ox] = (float)sum;
+                }
+            }
+        }
+    }
+}
+
+/* Runs one conv layer through layers.h on b random rows and returns the
+ * largest |im2col - direct|. */
+static double conv_vs_direct(const struct ConvShape *s, unsigned long seed)
+{
+    enum { B = 3 };
+    char args[96];
+    Layer l;
+    IsbError err;
+
+    memset(&l, 0, sizeof l);
+    l.in_c = s->c;
+    l.in_h = s->h;
+    l.in_w = s->w;
+    l.in_size = (size_t)s->c * s->h * s->w;
+    l.max_batch = B;
+    snprintf(args, sizeof args, "%d %dx%d pad %d stride %d", s->f, s->kh,
+             s->kw, s->pad, s->stride);
+    cr_assert_eq(layer_conv_ops.setup(&l, args, 1, &err), 0, "%s: %s",
+                 args, err.msg);
+    l.out_size = (size_t)l.out_c * l.out_h * l.out_w;
+    cr_assert_eq(l.out_h, (s->h + 2 * s->pad - s->kh) / s->stride + 1);
+    cr_assert_eq(l.out_w, (s->w + 2 * s->pad - s->kw) / s->stride + 1);
+
+    size_t np = l.n_weights + l.n_biases;
+    float *param = malloc(np * sizeof *param);
+    float *x = malloc(B * l.in_size * sizeof *x);
+    float *z = malloc(B * l.out_size * sizeof *z);
+    float *want = malloc(B * l.out_size * sizeof *want);
+    l.work = malloc(l.n_work * sizeof *l.work);
+    cr_assert(param && x && z && want && l.work);
+    make_data(param, np, NULL, 0, 1, seed);
+    make_data(x, B * l.in_size, NULL, 0, 1, seed + 1);
+    l.param = param;
+
+    layer_conv_ops.forward(&l, x, z, B);
+    direct_conv(s, param, x, B, l.out_h, l.out_w, want);
+    double worst = 0.0;
+    for (size_t k = 0; k < B * l.out_size; k++) {
+        worst = fmax(worst, fabs((double)z[k] - want[k]));
+    }
+    free(param);
+    free(x);
+    free(z);
+    free(want);
+    free(l.work);
+    return worst;
+}
+
+/* Every output is a sum of at most C kh kw + 1 = 80 products of values
+ * in [-1, 1], accumulated in float by sgemm: 1e-5 absolute is ~10 float
+ * ulps of the largest possible sum and far below any indexing error
+ * (which moves outputs by ~0.1 or more). */
+Test(conv_forward, im2col_matches_direct_loops)
+{
+    static const struct ConvShape fixed[] = {
+        {1, 5, 5, 2, 3, 3, 0, 1},
+        {2, 7, 6, 3, 3, 3, 1, 2},  /* stride 2, pad 1, non-square */
+        {3, 8, 5, 4, 2, 3, 1, 1},  /* non-square kernel */
+        {2, 9, 9, 2, 5, 5, 2, 2},
+        {1, 4, 6, 1, 4, 6, 0, 1},  /* kernel equals the input */
+        {2, 3, 4, 2, 3, 3, 2, 3},  /* pad wider than half the kernel */
+    };
+    double worst = 0.0;
+
+    for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++) {
+        double e = conv_vs_direct(&fixed[k], 100 + k);
+        cr_expect(e < 1e-5, "shape %zu: max error %g", k, e);
+        worst = fmax(worst, e);
+    }
+
+    /* random shapes, seeded */
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 2024);
+    for (int t = 0; t < 40; t++) {
+        struct ConvShape s;
+        s.c = 1 + (int)gsl_rng_uniform_int(rng, 4);
+        s.h = 2 + (int)gsl_rng_uniform_int(rng, 9);
+        s.w = 2 + (int)gsl_rng_uniform_int(rng, 9);
+        s.f = 1 + (int)gsl_rng_uniform_int(rng, 5);
+        s.pad = (int)gsl_rng_uniform_int(rng, 3);
+        s.stride = 1 + (int)gsl_rng_uniform_int(rng, 3);
+        s.kh = 1 + (int)gsl_rng_uniform_int(rng,
+                                            (unsigned long)(s.h + 2 * s.pad));
+        s.kw = 1 + (int)gsl_rng_uniform_int(rng,
+                                            (unsigned long)(s.w + 2 * s.pad));
+        s.kh = s.kh > 5 ? 5 : s.kh;
+        s.kw = s.kw > 5 ? 5 : s.kw;
+        double e = conv_vs_direct(&s, 300 + (unsigned long)t);
+        cr_expect(e < 1e-5, "random shape %d (%dx%dx%d, %d %dx%d pad %d "
+                  "stride %d): max error %g", t, s.c, s.h, s.w, s.f, s.kh,
+                  s.kw, s.pad, s.stride, e);
+        worst = fmax(worst, e);
+    }
+    gsl_rng_free(rng);
+    cr_log_info("im2col vs direct: max abs error %.3g", worst);
+}
+
+Test(conv_backward, matches_central_differences_stride_and_pad)
+{
+    /* The second conv's input gradient (col2im of a strided, padded
+     * layer's output) feeds the first conv's weights. */
+    double worst = grad_check("conv 4 3x3 pad 1 stride 2, conv 3 2x3 "
+                              "pad 1, dense 3", 2, 7, 6, 21);
+    cr_log_info("conv stride/pad: max relative error %.3g", worst);
+}
+
+Test(conv_backward, matches_central_differences_fused_relu)
+{
+    double worst = grad_check("conv 3 3x3, relu, conv 2 3x3 stride 2, "
+                              "relu, dense 3", 1, 9, 8, 23);
+    cr_log_info("conv + relu: max relative error %.3g", worst);
+}
+
+Test(conv_backward, matches_central_differences_whole_cnn)
+{
+    double worst = grad_check("conv 4 3x3 pad 1, relu, maxpool 2, "
+                              "conv 5 3x3 pad 1 stride 2, relu, layernorm, "
+                              "flatten, dense 6, relu, dense 3",
+                              2, 8, 8, 31);
+    cr_log_info("small CNN end to end: max relative error %.3g", worst);
+}
+
+/* ---- exact per-example gradient norms -------------------------------- */
+
+static double vector_norm(const float *v, size_t n)
+{
+    double s = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        s += (double)v[k] * v[k];
+    }
+    return sqrt(s);
+}
+
+/*
+ * Against one-row backward passes (weight 1, l2 0). Both sides are float
+ * sums of the same products in different orders: 1e-4 relative is about
+ * 100 float ulps of the norm. The dense identity ||delta|| ||a|| applied
+ * to a conv layer overestimates by factors of 2 or more on these shapes,
+ * so it could not pass.
+ */
+static void check_norms(const char *spec, int c, int h, int w,
+                        unsigned long seed)
+{
+    enum { K = 4, N = 6 };
+    size_t d = (size_t)c * h * w;
+    float *x = malloc(N * d * sizeof *x);
+    int y[N];
+    float gnorm[N];
+
+    Network *net = make_net(spec, c, h, w, K, N, seed);
+    size_t n = network_num_params(net);
+    float *before = malloc(n * sizeof *before);
+    cr_assert(x && before);
+    make_data(x, N * d, y, N, K, seed + 1);
+
+    network_forward(net, x, y, N, NULL);
+    network_backward(net, NULL, N, 0.01f);
+    memcpy(before, network_grads(net), n * sizeof *before);
+    network_grad_norms(net, N, gnorm);
+    cr_expect(memcmp(before, network_grads(net), n * sizeof *before) == 0,
+              "grad_norms changed the gradient vector");
+
+    for (int i = 0; i < N; i++) {
+        network_forward(net, x + i * d, y + i, 1, NULL);
+        network_backward(net, NULL, 1, 0.0f);
+        double want = vector_norm(network_grads(net), n);
+        cr_expect(fabs(gnorm[i] - want) <= 1e-4 * want,
+                  "%s: example %d: grad_norms %.7g, backward %.7g", spec, i,
+                  gnorm[i], want);
+    }
+    free(before);
+    free(x);
+    network_free(net);
+}
+
+Test(network_grad_norms, conv_net_equals_single_example_norms)
+{
+    check_norms("conv 4 3x3 pad 1, relu, maxpool 2, conv 6 3x3 stride 2 "
+                "pad 1, relu, gap, dense 5, relu, dense 4", 3, 10, 9, 41);
+}
+
+Test(network_grad_norms, conv_layernorm_net_equals_single_example_norms)
+{
+    check_norms("conv 3 3x3, layernorm, relu, conv 4 2x2 stride 2, relu, "
+                "flatten, dense 6, layernorm, relu, dense 4", 2, 7, 7, 43);
+}
+
+/* ---- gather ---------------------------------------------------------- */
+
+Test(network_gather, conv_net_backward_equals_fresh_forward_on_rows)
+{
+    enum { C = 2, H = 8, W = 7, D = C * H * W, K = 3, N = 8, B = 5 };
+    const char *spec = "conv 4 3x3 pad 1, relu, maxpool 2, layernorm, "
+                       "conv 5 3x3, relu, gap, dense 3";
+    const size_t rows[B] = {6, 1, 1, 0, 7};
+    const float w[B] = {1.0f, 0.5f, 2.0f, 1.5f, 0.75f};
+    float x[N * D];
+    float xg[B * D];
+    int y[N];
+    int yg[B];
+    float gn_gather[B];
+    float gn_fresh[B];
+
+    Network *net = make_net(spec, C, H, W, K, N, 3);
+    size_t n = network_num_params(net);
+    float *gathered = malloc(n * sizeof *gathered);
+    cr_assert_not_null(gathered);
+    make_data(x, N * D, y, N, K, 5);
+    for (int j = 0; j < B; j++) {
+        memcpy(xg + j * D, x + rows[j] * D, D * sizeof *x);
+        yg[j] = y[rows[j]];
+    }
+
+    network_forward(net, x, y, N, NULL);
+    network_gather(net, rows, B);
+    double loss_gather = network_backward(net, w, B, 0.001f);
+    memcpy(gathered, network_grads(net), n * sizeof *gathered);
+    network_grad_norms(net, B, gn_gather);
+
+    network_forward(net, xg, yg, B, NULL);
+    double loss_fresh = network_backward(net, w, B, 0.001f);
+    network_grad_norms(net, B, gn_fresh);
+
+    /* Same rows, same order, same code: equal up to float reordering
+     * inside sgemm (none is expected, 1e-6 allows it). */
+    const float *fresh = network_grads(net);
+    cr_expect(fabs(loss_gather - loss_fresh) < 1e-6);
+    for (size_t k = 0; k < n; k++) {
+        cr_expect(fabsf(gathered[k] - fresh[k]) <=
+                      1e-6f * (1.0f + fabsf(fresh[k])),
+                  "grad %zu: gathered %.9g, fresh %.9g", k, gathered[k],
+                  fresh[k]);
+    }
+    for (int j = 0; j < B; j++) {
+        cr_expect(fabsf(gn_gather[j] - gn_fresh[j]) <= 1e-6f *
+                  gn_fresh[j], "norm %d: %g vs %g", j, gn_gather[j],
+                  gn_fresh[j]);
+    }
+    free(gathered);
+    network_free(net);
+}
+
+/* ---- initialisation and layer strings -------------------------------- */
+
+Test(network_init, conv_glorot_uses_receptive_field_fans)
+{
+    /* conv 6 3x3 on 4 channels: fan_in 36, fan_out 54, limit
+     * sqrt(6 / 90); 216 weights then 6 zero biases. */
+    Network *net = make_net("conv 6 3x3, gap, dense 2", 4, 5, 5, 2, 1, 8);
+    const float *p = network_params(net);
+    const unsigned char *mask = network_decay_mask(net);
+    double limit = sqrt(6.0 / 90.0);
+    double top = 0.0;
+
+    for (size_t k = 0; k < 216; k++) {
+        cr_expect(fabs(p[k]) <= limit && mask[k] == 1, "weight %zu", k);
+        top = fmax(top, fabs(p[k]));
+    }
+    for (size_t k = 216; k < 222; k++) {
+        cr_expect(p[k] == 0.0f && mask[k] == 0, "bias %zu", k);
+    }
+    /* 216 draws: P(max < 0.95 limit) = 0.95^216 < 2e-5. */
+    cr_expect(top > 0.95 * limit, "largest %g of limit %g", top, limit);
+    network_free(net);
+}
+
+struct BadConv {
+    char spec[64];
+    int c, h, w;
+    char want[112];
+};
+
+Test(network_create, conv_errors_name_the_token)
+{
+    static const struct BadConv cases[] = {
+        {"conv 32 3x, relu, dense 3", 1, 8, 8,
+         "layers: 'conv 32 3x' (token 1): bad kernel size '3x' "
+         "(expected KxK, e.g. 3x3)"},
+        {"dense 4, conv x 3x3", 1, 8, 8,
+         "'conv x 3x3' (token 2): bad filter count 'x'"},
+        {"conv 8", 1, 8, 8, "'conv 8' (token 1): bad kernel size ''"},
+        {"conv 8 3x3 pad", 1, 8, 8, "(token 1): bad pad ''"},
+        {"conv 8 3x3 pad -1", 1, 8, 8, "bad pad '-1'"},
+        {"conv 8 3x3 stride 0", 1, 8, 8, "bad stride '0'"},
+        {"conv 8 3x3 pud 1", 1, 8, 8, "unknown option 'pud'"},
+        {"conv 8 3x3 pad 1 pad 2", 1, 8, 8, "repeated option 'pad'"},
+        {"conv 8 9x9", 1, 6, 6,
+         "'conv 8 9x9' (token 1): kernel 9x9 does not fit the input "
+         "1x6x6 padded to 6x6"},
+        {"relu, dense 5, conv 8 3x3", 1, 6, 6,
+         "(token 3): kernel 3x3 does not fit the input 5x1x1 padded "
+         "to 1x1"},
+        {"conv 8 3x3, relu, conv 4 3x3 pad 1 stride 2", 2, 4, 4,
+         "outputs 4 values but there are 3"},
+    };
+
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        Network *net = NULL;
+        IsbError err;
+        isb_error_clear(&err);
+        int rc = network_create(cases[c].spec, cases[c].c, cases[c].h,
+                                cases[c].w, 3, 4, &net, &err);
+        cr_expect_eq(rc, ISB_ECONFIG, "\"%s\" gave %d", cases[c].spec, rc);
+        cr_expect_null(net);
+        cr_expect(strstr(err.msg, cases[c].want) != NULL,
+                  "\"%s\": message \"%s\" lacks \"%s\"", cases[c].spec,
+                  err.msg, cases[c].want);
+    }
+}
