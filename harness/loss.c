@@ -28,7 +28,10 @@ static double softmax_row(const float *z, int label, int K, float *p,
     }
     double log_sum = log(sum);
     for (int k = 0; k < K; k++) {
-        p[k] = (float)exp((double)z[k] - zmax - log_sum);
+        double pk = exp((double)z[k] - zmax - log_sum);
+        /* Flush tiny probabilities to zero here (fpenv.h explains why);
+         * the loss itself comes from the logits, in double. */
+        p[k] = pk < LOSS_PROB_FLOOR ? 0.0f : (float)pk;
     }
     return -((double)z[label] - zmax - log_sum);
 }

@@ -12,6 +12,12 @@
 
 #include <stddef.h>
 
+/* Softmax probabilities below this are set to exactly 0: their share of
+ * any gradient is below float precision, and as subnormal floats they
+ * would slow every product that reads them (see fpenv.h). Scaled by a
+ * per-example weight of 1e-6 or more they stay above FLT_MIN. */
+#define LOSS_PROB_FLOOR 1e-30
+
 /* From logits z [b][K] and labels y [b] (each in 0..K-1): prob [b][K] =
  * softmax(z) (required), and per example loss [b], score [b] and correct
  * [b] (1 when the first argmax of z_i is y_i); each of the last three may

@@ -18,6 +18,7 @@
 #include "blas.h"
 #include "datasets/augment.h"
 #include "datasets/dataset.h"
+#include "fpenv.h"
 #include "network.h"
 #include "optim.h"
 #include "results.h"
@@ -852,6 +853,7 @@ int runner_run(const RunOptions *opt, RunSummary *summary, IsbError *err)
     r->sum.test_error = NAN;
     r->t_start = now_seconds();
     results_iso_time(r->started, sizeof r->started);
+    unsigned fp_saved = fpenv_flush_subnormals();
 
     int rc = runner_setup(r, err);
     if (rc == 0) {
@@ -891,5 +893,6 @@ int runner_run(const RunOptions *opt, RunSummary *summary, IsbError *err)
     }
     runner_free(r);
     free(r);
+    fpenv_restore(fp_saved);
     return rc;
 }
