@@ -172,8 +172,8 @@ int variance_probe_pool(VarianceProbe *vp, gsl_rng *rng, IsbError *err)
     return 0;
 }
 
-static int no_score(void *ctx, const size_t *idx, size_t m, int want_gnorm,
-                    IsbScores *out)
+int variance_no_score(void *ctx, const size_t *idx, size_t m,
+                      int want_gnorm, IsbScores *out)
 {
     (void)ctx;
     (void)idx;
@@ -248,7 +248,8 @@ int variance_probe_method(VarianceProbe *vp, const IsbSamplerType *type,
     if (!vp->have_pool) {
         return isb_fail(err, ISB_EINVAL, "variance: no pool drawn yet");
     }
-    IsbHost host = {vp->n, vp->b, 0, 0, NULL, no_score, &vp->scores};
+    IsbHost host = {vp->n, vp->b, 0, 0, NULL, variance_no_score,
+                    &vp->scores};
     int have_p = method_probs(vp, type, state, &host);
     if (!have_p) {
         for (size_t i = 0; i < vp->m; i++) {

@@ -61,6 +61,11 @@ int variance_probe_method(VarianceProbe *vp, const IsbSamplerType *type,
                           void *state, gsl_rng *rng, VarianceResult *out,
                           IsbError *err);
 
+/* A score callback that always fails: the host of a method that only
+ * draws in pool mode, where scoring is never needed. */
+int variance_no_score(void *ctx, const size_t *idx, size_t m,
+                      int want_gnorm, IsbScores *out);
+
 /* The exact formula for explicit numbers: sq_norms[i] = ||g_i||^2,
  * p[i] > 0 wherever sq_norms[i] > 0, mean_sq = ||g_bar||^2. */
 double variance_exact(const double *sq_norms, const double *p, size_t m,

@@ -62,17 +62,6 @@ void variance_checkpoints(long total, long max, long *steps, long *n)
     }
 }
 
-static int no_score(void *ctx, const size_t *idx, size_t m, int want_gnorm,
-                    IsbScores *out)
-{
-    (void)ctx;
-    (void)idx;
-    (void)m;
-    (void)want_gnorm;
-    (void)out;
-    return -1;
-}
-
 /* First call: the probe, the method instances, their generators, the
  * checkpoints and the CSV. */
 static int start(VarCtx *c, const RunView *v, IsbError *err)
@@ -90,8 +79,8 @@ static int start(VarCtx *c, const RunView *v, IsbError *err)
     /* Shadow instances never score (they draw only in pool mode), but
      * init checks its presample against the run's scoring limit. */
     c->host = (IsbHost){n, b, v->train->n_classes,
-                        b * (size_t)cfg->max_presample, NULL, no_score,
-                        NULL};
+                        b * (size_t)cfg->max_presample, NULL,
+                        variance_no_score, NULL};
     c->rng_pool = rng_stream(o->seed, "probe");
     for (size_t i = 0; i < o->n_methods; i++) {
         const IsbSamplerType *t = o->methods[i].type;
