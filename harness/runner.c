@@ -285,6 +285,8 @@ static int evaluate(Runner *r, IsbError *err)
     csv_put_num(w, pv.variance);
     csv_put_num(w, pv.variance_uniform);
     csv_put_num(w, pv.variance / pv.variance_uniform);
+    csv_put_num(w, r->step > 0 ? r->last_max_w : NAN);
+    csv_put_num(w, r->step > 0 ? r->last_ess : NAN);
     csv_end_row(w);
     return rc;
 }
@@ -294,7 +296,8 @@ static const char *const eval_columns[] = {
     "samples_trained", "samples_scored", "train_seconds", "eval_seconds",
     "wall_seconds", "train_loss", "train_error", "test_loss", "test_error",
     "tau", "is_active", "sampler_seconds", "grad_variance",
-    "grad_variance_uniform", "grad_variance_ratio"};
+    "grad_variance_uniform", "grad_variance_ratio", "max_weight",
+    "ess_fraction"};
 
 static const char *const step_columns[] = {
     "step", "epoch", "train_seconds", "batch_loss", "lr", "tau",
