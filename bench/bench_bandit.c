@@ -57,7 +57,7 @@ static int bench(size_t n, const IsbSamplerType *t, const double *params)
         return 1;
     }
     for (size_t i = 0; i < n; i++) {
-        tree.node[n + i] = 1.0;
+        sumtree_put(&tree, i, 1.0);
     }
     double t0 = now();
     sumtree_rebuild(&tree);
