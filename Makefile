@@ -37,9 +37,11 @@ experiments:
 plots:
 	scripts/plots
 
+# One program (bench/*.c): prints a table, writes bench/results.csv.
+# ISB_BENCH_REPS=N sets the repetitions; ISBENCH_DATA the MNIST folder
+# for the memory figure (skipped without it).
 bench: deps all
-	@for b in bench/*.c; do n=$$(basename $$b .c); \
-	    echo "== $$n"; $(BUILD)/$$n || exit 1; done
+	$(BUILD)/bench --isbench $(BUILD)/isbench
 
 # make install [PREFIX=/some/where] (default /usr/local)
 install: all

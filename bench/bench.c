@@ -1,32 +1,53 @@
 /*
- * bench.c - benchmarks of the training engine (never run as tests).
+ * bench.c - the benchmark program of `make bench` (issue 7): runs every
+ * section, prints one table to stdout and writes bench/results.csv.
+ * Progress goes to stderr. Nothing here is a test: the targets are
+ * reported, never asserted.
  *
- * For each benchmark network it measures, at 1 and 2 OpenBLAS threads:
- * the limit, cblas_sgemm GFLOP/s for exactly the matrix products of one
- * training step (forward, input gradient except for the first layer,
- * weight gradient), and the real step (forward + backward + RMSprop
- * update) with its achieved GFLOP/s as a fraction of that limit. Times
- * are medians of several repetitions after a warm-up. Writes a table to
- * stdout and rows to bench/results.csv.
- *
- * FLOP model: a dense layer in -> out on b rows costs 2 b in out per
- * product; a step is forward + (input gradient) + weight gradient.
+ * Usage: build/bench [--isbench PATH]   (run from the source folder;
+ * ISB_BENCH_REPS sets the repetitions, ISBENCH_DATA the MNIST folder)
  */
+#include "bench.h"
+
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <cblas.h>
-#include <gsl/gsl_rng.h>
+#include "harness/blas.h"
 
-#include "harness/network.h"
-#include "harness/optim.h"
+BenchRow *bench_row(BenchTable *t, const char *bench, const char *item,
+                    int threads)
+{
+    if (t->n >= BENCH_MAX_ROWS) {
+        return NULL;
+    }
+    BenchRow *r = &t->row[t->n++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->bench, sizeof r->bench, "%s", bench);
+    snprintf(r->item, sizeof r->item, "%s", item);
+    r->threads = threads;
+    r->ms = r->samples_per_s = r->gflops = r->limit_gflops = NAN;
+    r->value = NAN;
+    r->reached = -1;
+    return r;
+}
 
-#define REPS 9
-#define MAX_LAYERS 8
+void bench_target(BenchRow *r, const char *name, double value, double bound,
+                  int upper)
+{
+    snprintf(r->value_name, sizeof r->value_name, "%s", name);
+    r->value = value;
+    if (isnan(bound)) {
+        return;
+    }
+    snprintf(r->target, sizeof r->target, "%s %g", upper ? "<=" : ">=",
+             bound);
+    r->reached = upper ? value <= bound : value >= bound;
+}
 
-static double now(void)
+double bench_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -39,153 +60,115 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double median(double *v, int n)
+double bench_median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* A dense network: sizes[0] inputs, sizes[n] outputs. */
-typedef struct Mlp {
-    const char *name;
-    const char *layers;
-    int n;
-    int sizes[MAX_LAYERS + 1];
-} Mlp;
-
-static double mlp_step_flops(const Mlp *m, int b)
+int bench_reps(int def)
 {
-    double f = 0;
-    for (int i = 0; i < m->n; i++) {
-        double prod = 2.0 * b * m->sizes[i] * m->sizes[i + 1];
-        f += prod * (i == 0 ? 2 : 3);
+    const char *s = getenv("ISB_BENCH_REPS");
+    if (s == NULL || *s == '\0') {
+        return def;
     }
-    return f;
+    char *end;
+    long n = strtol(s, &end, 10);
+    if (*end != '\0' || n < 1 || n > 99) {
+        fprintf(stderr, "bench: ISB_BENCH_REPS '%s' (expected 1 to 99); "
+                "using %d\n", s, def);
+        return def;
+    }
+    return (int)n;
 }
 
-/* Seconds for the step's sgemm calls alone, median of REPS. */
-static double sgemm_time(const Mlp *m, int b)
+/* ---- output ----------------------------------------------------------- */
+
+static void put_num(FILE *f, const char *fmt, double v, int width)
 {
-    float *buf[3];
-    size_t big = 0;
-    for (int i = 0; i <= m->n; i++) {
-        size_t s = (size_t)m->sizes[i] * (size_t)(b > 1024 ? b : 1024);
-        big = s > big ? s : big;
+    if (isnan(v)) {
+        fprintf(f, "%*s", width, "-");
+    } else {
+        fprintf(f, fmt, width, v);
     }
-    for (int k = 0; k < 3; k++) {
-        buf[k] = malloc(big * sizeof(float));
-        for (size_t j = 0; j < big; j++) {
-            buf[k][j] = (float)(j % 7) * 0.01f;
-        }
-    }
-    double t[REPS];
-    for (int r = -2; r < REPS; r++) {
-        double t0 = now();
-        for (int i = 0; i < m->n; i++) {
-            int in = m->sizes[i], out = m->sizes[i + 1];
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, out,
-                        in, 1, buf[0], in, buf[1], out, 0, buf[2], out);
-            if (i > 0) {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, in,
-                            out, 1, buf[2], out, buf[1], out, 0, buf[0],
-                            in);
-            }
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out,
-                        b, 1, buf[0], in, buf[2], out, 0, buf[1], out);
-        }
-        if (r >= 0) {
-            t[r] = now() - t0;
-        }
-    }
-    for (int k = 0; k < 3; k++) {
-        free(buf[k]);
-    }
-    return median(t, REPS);
 }
 
-/* Seconds per real training step (forward, backward, RMSprop). */
-static double step_time(const Mlp *m, int b, int steps)
+static void print_table(const BenchTable *t)
 {
-    Network *net;
-    Optimizer *opt;
-    IsbError err;
-    OptimSpec spec;
-    if (network_create(m->layers, 1, 1, m->sizes[0], m->sizes[m->n],
-                       (size_t)b, &net, &err) != 0) {
-        fprintf(stderr, "bench: %s\n", err.msg);
-        exit(1);
-    }
-    optim_defaults(OPTIM_RMSPROP, &spec);
-    optim_create(&spec, network_num_params(net), &opt, &err);
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    network_init(net, rng);
-    size_t d = (size_t)m->sizes[0];
-    float *x = malloc((size_t)b * d * sizeof *x);
-    int *y = malloc((size_t)b * sizeof *y);
-    float *loss = malloc((size_t)b * sizeof *loss);
-    for (size_t i = 0; i < (size_t)b * d; i++) {
-        x[i] = (float)gsl_rng_uniform(rng);
-    }
-    for (int i = 0; i < b; i++) {
-        y[i] = (int)gsl_rng_uniform_int(rng, (unsigned long)m->sizes[m->n]);
-    }
-    ForwardOut fo = {loss, NULL, NULL};
-    double t[REPS];
-    for (int r = -1; r < REPS; r++) {
-        double t0 = now();
-        for (int s = 0; s < steps; s++) {
-            network_forward(net, x, y, (size_t)b, &fo);
-            network_backward(net, NULL, (size_t)b, 1e-5f);
-            optim_step(opt, network_params(net), network_grads(net), 1e-3);
+    printf("%-12s %-24s %3s %9s %9s %7s %7s %-10s %8s %-9s %s\n", "bench",
+           "item", "thr", "ms", "samples/s", "GFLOP/s", "limit", "figure",
+           "value", "target", "ok");
+    for (size_t k = 0; k < t->n; k++) {
+        const BenchRow *r = &t->row[k];
+        printf("%-12s %-24s ", r->bench, r->item);
+        if (r->threads > 0) {
+            printf("%3d ", r->threads);
+        } else {
+            printf("%3s ", "-");
         }
-        if (r >= 0) {
-            t[r] = (now() - t0) / steps;
-        }
+        put_num(stdout, "%*.3f", r->ms, 9);
+        put_num(stdout, " %*.0f", r->samples_per_s, 9);
+        put_num(stdout, " %*.1f", r->gflops, 7);
+        put_num(stdout, " %*.1f", r->limit_gflops, 7);
+        printf(" %-10s", r->value_name[0] ? r->value_name : "-");
+        put_num(stdout, " %*.4g", r->value, 8);
+        printf(" %-9s %s\n", r->target[0] ? r->target : "-",
+               r->reached < 0 ? "-" : r->reached ? "yes" : "NO");
     }
-    free(x);
-    free(y);
-    free(loss);
-    gsl_rng_free(rng);
-    optim_free(opt);
-    network_free(net);
-    return median(t, REPS);
 }
 
-int main(void)
+static int write_csv(const BenchTable *t, const char *path)
 {
-    static const Mlp nets[] = {
-        {"mnist_mlp", "dense 512, relu, dense 512, relu, dense 10", 3,
-         {784, 512, 512, 10}},
-    };
-    const int b = 128;
-    FILE *csv = fopen("bench/results.csv", "w");
-    if (csv != NULL) {
-        fprintf(csv, "benchmark,network,threads,batch,seconds,"
-                "samples_per_second,gflops,limit_gflops,fraction\n");
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        perror(path);
+        return -1;
     }
-    printf("%-22s %-10s %3s %10s %10s %8s %8s %6s\n", "benchmark",
-           "network", "thr", "ms/step", "samples/s", "GFLOP/s", "limit",
-           "frac");
-    for (size_t k = 0; k < sizeof nets / sizeof *nets; k++) {
-        const Mlp *m = &nets[k];
-        for (int threads = 1; threads <= 2; threads++) {
-            openblas_set_num_threads(threads);
-            double flops = mlp_step_flops(m, b);
-            double limit = flops / sgemm_time(m, b) * 1e-9;
-            double st = step_time(m, b, 20);
-            double achieved = flops / st * 1e-9;
-            printf("%-22s %-10s %3d %10.3f %10.0f %8.1f %8.1f %6.2f\n",
-                   "step (uniform)", m->name, threads, 1e3 * st, b / st,
-                   achieved, limit, achieved / limit);
-            if (csv != NULL) {
-                fprintf(csv, "step_uniform,%s,%d,%d,%.9g,%.9g,%.9g,%.9g,"
-                        "%.9g\n", m->name, threads, b, st, b / st,
-                        achieved, limit, achieved / limit);
-            }
-        }
+    fprintf(f, "bench,item,threads,ms_per_step,samples_per_second,gflops,"
+            "limit_gflops,figure,value,target,reached\n");
+    for (size_t k = 0; k < t->n; k++) {
+        const BenchRow *r = &t->row[k];
+        fprintf(f, "%s,%s,%d,%.6g,%.6g,%.6g,%.6g,%s,%.6g,%s,%s\n", r->bench,
+                r->item, r->threads, r->ms, r->samples_per_s, r->gflops,
+                r->limit_gflops, r->value_name, r->value, r->target,
+                r->reached < 0 ? "" : r->reached ? "yes" : "no");
     }
-    if (csv != NULL) {
-        fclose(csv);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *exe = "build/isbench";
+    if (argc == 3 && strcmp(argv[1], "--isbench") == 0) {
+        exe = argv[2];
+    } else if (argc != 1) {
+        fprintf(stderr, "usage: %s [--isbench PATH]\n", argv[0]);
+        return 2;
     }
-    return 0;
+    static BenchTable table;
+    double limit[2], step_s[2], ub_sps[2][3], mlp_sps[2];
+    double t0 = bench_now();
+
+    fprintf(stderr, "bench: OpenBLAS core %s (%s)\n", blas_core(),
+            blas_config());
+    int rc = bench_mlp(&table, limit, step_s);
+    for (int k = 0; k < 2; k++) {
+        mlp_sps[k] = BENCH_BATCH / step_s[k];
+    }
+    rc = rc != 0 ? rc : bench_runner(&table, ub_sps);
+    rc = rc != 0 ? rc : bench_bandit(&table, step_s[1]);
+    rc = rc != 0 ? rc : bench_conv(&table);
+    rc = rc != 0 ? rc : bench_memory(&table, exe);
+    rc = rc != 0 ? rc : bench_torch(&table, mlp_sps, ub_sps);
+    (void)limit;
+
+    printf("isbench benchmarks: OpenBLAS core %s, threads 1 and 2, "
+           "batch %d, medians of %d repetitions (%.0f s)\n", blas_core(),
+           BENCH_BATCH, bench_reps(5), bench_now() - t0);
+    print_table(&table);
+    if (write_csv(&table, "bench/results.csv") != 0) {
+        return 1;
+    }
+    fprintf(stderr, "bench: wrote bench/results.csv\n");
+    return rc != 0;
 }

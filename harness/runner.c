@@ -72,6 +72,7 @@ typedef struct Runner {
     long step;
     long long samples_trained, samples_scored;
     double train_seconds, sampler_seconds, eval_seconds, t_start;
+    double score_seconds;          /* inside host_score */
     double last_batch_loss, last_lr, last_max_w, last_ess;
     long last_eval_step;
     RunSummary sum;
@@ -181,6 +182,7 @@ static int host_score(void *ctx, const size_t *idx, size_t m,
             return -1;
         }
     }
+    double t0 = now_seconds();
     memcpy(r->cand_idx, idx, m * sizeof *idx);
     train_rows(r, idx, m);
     ForwardOut fo = {r->cand_loss, r->cand_score, r->cand_correct};
@@ -194,6 +196,7 @@ static int host_score(void *ctx, const size_t *idx, size_t m,
     r->scored = (IsbScores){m, r->cand_idx, r->cand_loss, r->cand_score,
                             want_gnorm ? r->cand_gnorm : NULL};
     *out = r->scored;
+    r->score_seconds += now_seconds() - t0;
     return 0;
 }
 
@@ -891,6 +894,8 @@ int runner_run(const RunOptions *opt, RunSummary *summary, IsbError *err)
     r->sum.train_seconds = r->train_seconds;
     r->sum.wall_seconds = now_seconds() - r->t_start;
     r->sum.samples_scored = r->samples_scored;
+    r->sum.sampler_seconds = r->sampler_seconds;
+    r->sum.score_seconds = r->score_seconds;
     if (summary != NULL) {
         *summary = r->sum;
     }

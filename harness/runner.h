@@ -48,6 +48,11 @@ typedef struct RunSummary {
     double train_seconds, wall_seconds;
     double train_loss, train_error, test_loss, test_error;  /* last eval */
     long long samples_scored;
+    /* On-clock seconds inside the method's draw and observe (scoring
+     * included) and inside host_score (the scoring forward passes and
+     * their data conversion): the sampler's own cost is their
+     * difference. */
+    double sampler_seconds, score_seconds;
 } RunSummary;
 
 struct Network;

@@ -27,6 +27,9 @@ typedef struct Bandit {
     SumTree tree;          /* leaves q_i = s_i^alpha */
     size_t observes;       /* observe calls since the last rebuild */
     size_t rebuild_every;  /* ceil(N / b): one epoch of observes */
+    size_t b;              /* batch size the scratch below is for */
+    double *u;             /* [b] scratch: tree draws' points */
+    size_t *slot, *leaf;   /* [b] scratch: their batch slots, leaves */
 } Bandit;
 
 enum { P_EPS, P_ALPHA, P_RHO };
@@ -71,9 +74,17 @@ static int bandit_init(void **state, const IsbHost *host,
     bd->alpha = params[P_ALPHA];
     bd->rho = params[P_RHO];
     bd->rebuild_every = (host->n + host->b - 1) / host->b;
+    bd->b = host->b;
     bd->s = malloc(bd->n * sizeof *bd->s);
-    if (bd->s == NULL || sumtree_init(&bd->tree, bd->n) != 0) {
+    bd->u = malloc(bd->b * sizeof *bd->u);
+    bd->slot = malloc(bd->b * sizeof *bd->slot);
+    bd->leaf = malloc(bd->b * sizeof *bd->leaf);
+    if (bd->s == NULL || bd->u == NULL || bd->slot == NULL ||
+        bd->leaf == NULL || sumtree_init(&bd->tree, bd->n) != 0) {
         free(bd->s);
+        free(bd->u);
+        free(bd->slot);
+        free(bd->leaf);
         free(bd);
         snprintf(err, errlen, "online-bandit: out of memory for %zu "
                  "examples", host->n);
@@ -82,7 +93,7 @@ static int bandit_init(void **state, const IsbHost *host,
     double q0 = bandit_q(bd, S_INIT);
     for (size_t i = 0; i < bd->n; i++) {
         bd->s[i] = S_INIT;
-        bd->tree.node[bd->n + i] = q0;
+        sumtree_put(&bd->tree, i, q0);
     }
     sumtree_rebuild(&bd->tree);
     *state = bd;
@@ -144,25 +155,38 @@ static int draw_pool(const Bandit *bd, const IsbHost *host, gsl_rng *rng,
     return 0;
 }
 
+/* The random numbers are consumed in the order of the b draws (coin,
+ * then index or point); the tree draws are then walked together with
+ * sumtree_sample_many, whose cache misses overlap (at N = 10 million
+ * most levels of the tree are out of cache). */
 static int bandit_draw(void *state, const IsbHost *host, gsl_rng *rng,
                        IsbBatch *out)
 {
-    const Bandit *bd = state;
+    Bandit *bd = state;
     if (host->pool != NULL) {
         return draw_pool(bd, host, rng, out);
     }
+    if (host->b > bd->b) {
+        return -1;
+    }
     double total = sumtree_total(&bd->tree), n = (double)bd->n;
+    size_t m = 0;
     for (size_t j = 0; j < host->b; j++) {
-        size_t i;
         if (total <= 0 || gsl_rng_uniform(rng) < bd->eps) {
-            i = gsl_rng_uniform_int(rng, bd->n);
+            out->idx[j] = gsl_rng_uniform_int(rng, bd->n);
         } else {
-            i = sumtree_sample(&bd->tree, gsl_rng_uniform(rng) * total);
+            bd->u[m] = gsl_rng_uniform(rng) * total;
+            bd->slot[m++] = j;
         }
-        double q = sumtree_get(&bd->tree, i);
+    }
+    sumtree_sample_many(&bd->tree, bd->u, m, bd->leaf);
+    for (size_t k = 0; k < m; k++) {
+        out->idx[bd->slot[k]] = bd->leaf[k];
+    }
+    for (size_t j = 0; j < host->b; j++) {
+        double q = sumtree_get(&bd->tree, out->idx[j]);
         double p = total > 0 ? (1 - bd->eps) * q / total + bd->eps / n
                              : 1 / n;
-        out->idx[j] = i;
         out->row[j] = j;
         out->weight[j] = (float)(1 / (n * p));
     }
@@ -175,12 +199,20 @@ static int bandit_observe(void *state, const IsbFeedback *fb, gsl_rng *rng)
     (void)rng;
     Bandit *bd = state;
     for (size_t j = 0; j < fb->b; j++) {
-        size_t i = fb->idx[j];
         double g = fb->score[j];
-        if (i >= bd->n || !(g >= 0) || !isfinite(g)) {
+        if (fb->idx[j] >= bd->n || !(g >= 0) || !isfinite(g)) {
             return -1;
         }
-        bd->s[i] = (1 - bd->rho) * bd->s[i] + bd->rho * g;
+    }
+    /* Scores first, then the tree: the b loads of s_i are independent
+     * and overlap (at N = 10 million s is 80 MB, out of cache), and a
+     * repeated index gets both updates in order, as one loop would. */
+    for (size_t j = 0; j < fb->b; j++) {
+        size_t i = fb->idx[j];
+        bd->s[i] = (1 - bd->rho) * bd->s[i] + bd->rho * fb->score[j];
+    }
+    for (size_t j = 0; j < fb->b; j++) {
+        size_t i = fb->idx[j];
         sumtree_set(&bd->tree, i, bandit_q(bd, bd->s[i]));
     }
     /* Updates recompute parents from children, so nothing drifts; the
@@ -217,6 +249,9 @@ static void bandit_fini(void *state)
     if (bd != NULL) {
         sumtree_free(&bd->tree);
         free(bd->s);
+        free(bd->u);
+        free(bd->slot);
+        free(bd->leaf);
         free(bd);
     }
 }

@@ -1,11 +1,13 @@
 /*
  * test_sumtree.c - the sum tree: known walks, sampling frequencies
- * (chi-square), updates, rebuild against incremental sums, zero leaves.
+ * (chi-square, shallow and deep ragged trees), updates, rebuild against
+ * incremental sums, the 8-ary layout, batched walks, zero leaves.
  */
 #include <criterion/criterion.h>
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <gsl/gsl_cdf.h>
@@ -135,24 +137,53 @@ Test(sumtree, frequencies_follow_updates)
     sumtree_free(&t);
 }
 
+/* Snapshot of every level of t (padding included), for comparisons. */
+static double *tree_copy(const SumTree *t, size_t *count)
+{
+    size_t total = 0;
+    for (int l = 0; l <= t->top; l++) {
+        total += (t->len[l] + SUMTREE_ARITY - 1) / SUMTREE_ARITY *
+                 SUMTREE_ARITY;
+    }
+    double *copy = malloc(total * sizeof *copy);
+    cr_assert_not_null(copy);
+    memcpy(copy, t->mem, total * sizeof *copy);
+    *count = total;
+    return copy;
+}
+
+/* N = 1000 is not a power of 8 (levels 1000, 125, 16, 2, 1): after
+ * 20000 random updates a rebuild reproduces every node bit for bit, and
+ * filling with sumtree_put + rebuild gives the same tree as sumtree_set
+ * one leaf at a time. */
 Test(sumtree, rebuild_equals_incremental_sums)
 {
     enum { N = 1000 };
-    SumTree t;
+    SumTree t, u;
     cr_assert_eq(sumtree_init(&t, N), 0);
+    cr_assert_eq(sumtree_init(&u, N), 0);
+    cr_assert_eq(t.top, 4);
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, 99);
     for (int k = 0; k < 20000; k++) {
         double w = gsl_rng_uniform(rng) < 0.2 ? 0 : gsl_rng_uniform(rng);
         sumtree_set(&t, gsl_rng_uniform_int(rng, N), w * 1e3);
     }
-    double *before = malloc(2 * N * sizeof *before);
-    cr_assert_not_null(before);
-    memcpy(before, t.node, 2 * N * sizeof *before);
+    size_t count, count_u;
+    double *before = tree_copy(&t, &count);
     sumtree_rebuild(&t);
-    for (size_t k = 1; k < 2 * N; k++) {
-        cr_assert_eq(t.node[k], before[k], "node %zu: %.17g vs %.17g", k,
-                     t.node[k], before[k]);
+    for (size_t k = 0; k < count; k++) {
+        cr_assert_eq(t.mem[k], before[k], "node %zu: %.17g vs %.17g", k,
+                     t.mem[k], before[k]);
+    }
+    for (size_t i = 0; i < N; i++) {
+        sumtree_put(&u, i, sumtree_get(&t, i));
+    }
+    sumtree_rebuild(&u);
+    double *filled = tree_copy(&u, &count_u);
+    cr_assert_eq(count_u, count);
+    for (size_t k = 0; k < count; k++) {
+        cr_assert_eq(filled[k], before[k], "node %zu", k);
     }
     double sum = 0;
     for (size_t i = 0; i < N; i++) {
@@ -160,6 +191,108 @@ Test(sumtree, rebuild_equals_incremental_sums)
     }
     cr_assert_float_eq(sumtree_total(&t), sum, 1e-9 * sum);
     free(before);
+    free(filled);
+    gsl_rng_free(rng);
+    sumtree_free(&t);
+    sumtree_free(&u);
+}
+
+/* Each level starts on a 64-byte line, so a node's 8 children share
+ * one cache line; the padding past N stays 0. */
+Test(sumtree, levels_are_cache_line_aligned_and_padded_with_zeros)
+{
+    SumTree t;
+    cr_assert_eq(sumtree_init(&t, 77), 0);
+    for (size_t i = 0; i < 77; i++) {
+        sumtree_set(&t, i, 1.0);
+    }
+    for (int l = 0; l <= t.top; l++) {
+        cr_assert_eq((uintptr_t)t.level[l] % 64, 0, "level %d", l);
+        size_t padded = (t.len[l] + 7) / 8 * 8;
+        for (size_t j = t.len[l]; j < padded; j++) {
+            cr_assert_eq(t.level[l][j], 0.0, "level %d entry %zu", l, j);
+        }
+    }
+    cr_assert_eq(sumtree_total(&t), 77.0);
+    sumtree_free(&t);
+}
+
+/* N = 4099 = 8^4 + 3 (a root with two children, the second holding
+ * only 3 leaves), a third of the leaves zero: 400000 draws agree with
+ * the weights by chi-square over 16 bins of consecutive leaves, and no
+ * zero leaf is ever drawn. */
+Test(sumtree, frequencies_on_a_deep_ragged_tree)
+{
+    enum { N = 4099, DRAWS = 400000, BINS = 16 };
+    SumTree t;
+    cr_assert_eq(sumtree_init(&t, N), 0);
+    cr_assert_eq(t.top, 5);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 31);
+    static double w[N];
+    for (size_t i = 0; i < N; i++) {
+        w[i] = i % 3 == 0 ? 0 : gsl_rng_uniform(rng) * (double)(i % 7);
+        sumtree_set(&t, i, w[i]);
+    }
+    w[N - 1] = 50;  /* the lone leaves past 8^4 carry weight too */
+    sumtree_set(&t, N - 1, w[N - 1]);
+    double total = sumtree_total(&t), expect[BINS] = {0};
+    long count[BINS] = {0};
+    for (size_t i = 0; i < N; i++) {
+        expect[i * BINS / N] += DRAWS * w[i] / total;
+    }
+    for (long k = 0; k < DRAWS; k++) {
+        size_t i = sumtree_sample(&t, gsl_rng_uniform(rng) * total);
+        cr_assert_gt(w[i], 0, "zero leaf %zu drawn", i);
+        count[i * BINS / N]++;
+    }
+    double chi2 = 0;
+    for (int k = 0; k < BINS; k++) {
+        chi2 += (count[k] - expect[k]) * (count[k] - expect[k]) /
+                expect[k];
+    }
+    double p = gsl_cdf_chisq_Q(chi2, BINS - 1);
+    cr_assert_gt(p, CHISQ_P_MIN, "chi2 = %g, p = %g", chi2, p);
+    gsl_rng_free(rng);
+    sumtree_free(&t);
+}
+
+/* The batched walk gives exactly the leaves of one walk per point, for
+ * batches longer than its internal chunk, points at and past the total,
+ * and N = 1. */
+Test(sumtree, sample_many_equals_one_walk_per_point)
+{
+    enum { N = 70001, M = 300 };
+    SumTree t;
+    cr_assert_eq(sumtree_init(&t, N), 0);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 5);
+    for (size_t i = 0; i < N; i++) {
+        double r = gsl_rng_uniform(rng);
+        sumtree_put(&t, i, r < 0.5 ? 0 : r);
+    }
+    sumtree_rebuild(&t);
+    double u[M], total = sumtree_total(&t);
+    size_t leaf[M];
+    for (int k = 0; k < M; k++) {
+        u[k] = gsl_rng_uniform(rng) * total;
+    }
+    u[0] = 0;
+    u[1] = total;
+    u[2] = 2 * total;
+    sumtree_sample_many(&t, u, M, leaf);
+    for (int k = 0; k < M; k++) {
+        cr_assert_eq(leaf[k], sumtree_sample(&t, u[k]), "point %d", k);
+        cr_assert_gt(sumtree_get(&t, leaf[k]), 0, "point %d", k);
+    }
+    sumtree_free(&t);
+
+    cr_assert_eq(sumtree_init(&t, 1), 0);
+    sumtree_set(&t, 0, 0.25);
+    double one[2] = {0.1, 0.3};
+    sumtree_sample_many(&t, one, 2, leaf);
+    cr_assert_eq(leaf[0], 0);
+    cr_assert_eq(leaf[1], 0);
     gsl_rng_free(rng);
     sumtree_free(&t);
 }
