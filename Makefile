@@ -40,7 +40,9 @@ plots:
 # One program (bench/*.c): prints a table, writes bench/results.csv.
 # ISB_BENCH_REPS=N sets the repetitions; ISBENCH_DATA the MNIST folder
 # for the memory figure (skipped without it).
-bench: deps all
+bench:
+	scripts/install-deps --bench
+	$(MAKE) all
 	$(BUILD)/bench --isbench $(BUILD)/isbench
 
 # make install [PREFIX=/some/where] (default /usr/local)
