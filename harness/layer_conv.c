@@ -30,6 +30,11 @@
 #define CONV_MAX_KERNEL 64
 #define CONV_MAX_PAD 64
 
+/* Floats of one block's column matrix, 4 MiB: large enough that each
+ * product has thousands of columns, small enough to stay near the
+ * caches (Fashion's second conv, Q P = 56 448, gets blocks of 18). */
+#define CONV_BLOCK_FLOATS ((size_t)1 << 20)
+
 /* ---- parsing --------------------------------------------------------- */
 
 static int conv_bad(const char *args, int token, IsbError *err,
@@ -132,7 +137,26 @@ static int conv_setup(Layer *l, const char *args, int token, IsbError *err)
     }
     l->n_weights = (size_t)filters * q;
     l->n_biases = (size_t)filters;
-    l->n_work = q * p + (size_t)filters * q; /* col [Q][P], G [F][Q] */
+
+    /* Block size: as many examples as keep the column matrix within
+     * CONV_BLOCK_FLOATS (and its columns within an int), at least 1. */
+    size_t nb = CONV_BLOCK_FLOATS / (q * p);
+    size_t nb_int = (size_t)INT_MAX / (p * (q > (size_t)filters
+                                            ? q : (size_t)filters));
+    nb = nb < nb_int ? nb : nb_int;
+    nb = nb < l->max_batch ? nb : l->max_batch;
+    l->block = nb > 0 ? (int)nb : 1;
+
+    /* Per-example norms: the Gram form when it needs fewer flops. */
+    double direct = 2.0 * (double)filters * q * p + (double)filters * q;
+    double gram = (double)p * p * ((double)filters + q + 1.0);
+    l->gram = gram < direct;
+    size_t g = l->gram ? 2 * p * p : (size_t)filters * q;
+
+    /* col [Q][nb P], zb [F][nb P], g ([F][Q] or 2 [P][P]), ones [nb P],
+     * sums [F] */
+    l->n_work = (q + (size_t)filters + 1) * p * (size_t)l->block + g +
+                (size_t)filters;
     return 0;
 }
 
@@ -171,9 +195,33 @@ static void valid_range(int in_w, int out_w, int s, int p, int kj, int *lo,
     }
 }
 
-/* col [Q][P] from x [C][H][W]; row (c, ki, kj), column (oy, ox) holds
- * x[c][oy s - p + ki][ox s - p + kj], or 0 in the padding. */
-static void im2col(const Layer *l, const float *x, float *col)
+/* One output row of a column-matrix row: row [ow] gets xr[ox s + off]
+ * for ox in [lo, hi), 0 elsewhere. Stride 1 is a contiguous copy. */
+static void im2col_row(float *restrict row, const float *restrict xr,
+                       int ow, int lo, int hi, int s, int off)
+{
+    for (int ox = 0; ox < lo; ox++) {
+        row[ox] = 0.0f;
+    }
+    if (s == 1) {
+        const float *src = xr + off;
+        for (int ox = lo; ox < hi; ox++) {
+            row[ox] = src[ox];
+        }
+    } else {
+        for (int ox = lo; ox < hi; ox++) {
+            row[ox] = xr[ox * s + off];
+        }
+    }
+    for (int ox = hi; ox < ow; ox++) {
+        row[ox] = 0.0f;
+    }
+}
+
+/* col [Q][ld] from x [C][H][W]: columns 0..P-1 of row (c, ki, kj) hold,
+ * at (oy, ox), x[c][oy s - p + ki][ox s - p + kj], or 0 in the padding.
+ * ld >= P lets a block of examples share one column matrix. */
+static void im2col(const Layer *l, const float *x, float *col, size_t ld)
 {
     int s = l->stride;
     int ow = l->out_w;
@@ -192,26 +240,35 @@ static void im2col(const Layer *l, const float *x, float *col)
                         memset(row, 0, (size_t)ow * sizeof *row);
                         continue;
                     }
-                    const float *xr = xc + (size_t)iy * l->in_w;
-                    for (int ox = 0; ox < lo; ox++) {
-                        row[ox] = 0.0f;
-                    }
-                    for (int ox = lo; ox < hi; ox++) {
-                        row[ox] = xr[ox * s - l->pad + kj];
-                    }
-                    for (int ox = hi; ox < ow; ox++) {
-                        row[ox] = 0.0f;
-                    }
+                    im2col_row(row, xc + (size_t)iy * l->in_w, ow, lo, hi,
+                               s, kj - l->pad);
                 }
-                col += (size_t)l->out_h * ow;
+                col += ld;
             }
         }
     }
 }
 
-/* dx [C][H][W] = the adjoint of im2col applied to dcol [Q][P]: every
- * column entry is added back to the input pixel it was copied from. */
-static void col2im(const Layer *l, const float *dcol, float *dx)
+/* xr[ox s + off] += row[ox] for ox in [lo, hi). */
+static void col2im_row(float *restrict xr, const float *restrict row,
+                       int lo, int hi, int s, int off)
+{
+    if (s == 1) {
+        float *dst = xr + off;
+        for (int ox = lo; ox < hi; ox++) {
+            dst[ox] += row[ox];
+        }
+    } else {
+        for (int ox = lo; ox < hi; ox++) {
+            xr[ox * s + off] += row[ox];
+        }
+    }
+}
+
+/* dx [C][H][W] = the adjoint of im2col applied to dcol [Q][ld] (its
+ * first P columns): every column entry is added back to the input pixel
+ * it was copied from. */
+static void col2im(const Layer *l, const float *dcol, size_t ld, float *dx)
 {
     int s = l->stride;
     int ow = l->out_w;
@@ -229,16 +286,79 @@ static void col2im(const Layer *l, const float *dcol, float *dx)
                     if (iy < 0 || iy >= l->in_h) {
                         continue;
                     }
-                    const float *row = dcol + (size_t)oy * ow;
-                    float *xr = xc + (size_t)iy * l->in_w;
-                    for (int ox = lo; ox < hi; ox++) {
-                        xr[ox * s - l->pad + kj] += row[ox];
-                    }
+                    col2im_row(xc + (size_t)iy * l->in_w,
+                               dcol + (size_t)oy * ow, lo, hi, s,
+                               kj - l->pad);
                 }
-                dcol += (size_t)l->out_h * ow;
+                dcol += ld;
             }
         }
     }
+}
+
+/* ---- blocks of examples ---------------------------------------------- */
+/*
+ * Every pass works on blocks of nb = l->block examples: their column
+ * matrices side by side in col [Q][nb P] (example j in columns
+ * j P..j P + P - 1), so each product is one sgemm with nb times the
+ * columns of a per-example one, which OpenBLAS runs nearer its peak and
+ * splits across threads far better. The block's outputs and signals
+ * pass through zb [F][nb P] in the same column order; copying them to
+ * and from the NCHW rows [nb][F][P] is a pass over F P nb floats, small
+ * against the 2 Q flops per output of the product (and the forward copy
+ * carries the bias add and relu that a separate pass would need anyway).
+ */
+
+/* Column matrix of rows i0..i0+nb-1 of in into col [Q][nb P]. */
+static void block_im2col(const Layer *l, const float *in, size_t i0,
+                         size_t nb, float *col)
+{
+    size_t p = (size_t)l->out_h * l->out_w;
+
+    for (size_t j = 0; j < nb; j++) {
+        im2col(l, in + (i0 + j) * l->in_size, col + j * p, nb * p);
+    }
+}
+
+/* zb [F][nb P] := rows i0.. of d [b][F][P]. */
+static void block_gather(const float *d, size_t i0, size_t nb, int f,
+                         size_t p, float *zb)
+{
+    for (size_t j = 0; j < nb; j++) {
+        const float *src = d + (i0 + j) * (size_t)f * p;
+        for (int k = 0; k < f; k++) {
+            const float *restrict from = src + (size_t)k * p;
+            float *restrict to = zb + (size_t)k * nb * p + j * p;
+            for (size_t t = 0; t < p; t++) {
+                to[t] = from[t];
+            }
+        }
+    }
+}
+
+/* Views into l->work, carved in the order conv_setup sized them. */
+typedef struct ConvScratch {
+    float *col;  /* [Q][nb P] column matrices of a block */
+    float *zb;   /* [F][nb P] its outputs or signals */
+    float *g;    /* [F][Q] one G_i, or 2 [P][P] Gram matrices */
+    float *ones; /* [nb P] all 1, for row sums by sgemv */
+    float *sums; /* [F] one example's bias gradient */
+} ConvScratch;
+
+static ConvScratch conv_scratch(const Layer *l)
+{
+    size_t f = (size_t)l->out_c;
+    size_t q = l->n_weights / f;
+    size_t p = (size_t)l->out_h * l->out_w;
+    size_t n = p * (size_t)l->block;
+    ConvScratch w;
+
+    w.col = l->work;
+    w.zb = w.col + q * n;
+    w.g = w.zb + f * n;
+    w.ones = w.g + (l->gram ? 2 * p * p : f * q);
+    w.sums = w.ones + n;
+    return w;
 }
 
 /* ---- passes ---------------------------------------------------------- */
@@ -247,61 +367,60 @@ static void conv_forward(Layer *l, const float *in, float *out, size_t b)
 {
     int f = l->out_c;
     int q = (int)(l->n_weights / (size_t)f);
-    int p = l->out_h * l->out_w;
+    size_t p = (size_t)l->out_h * l->out_w;
     const float *w = l->param;                /* [F][Q] */
     const float *c = l->param + l->n_weights; /* [F] */
-    float *col = l->work;                     /* [Q][P] */
+    ConvScratch sc = conv_scratch(l);
+    float *col = sc.col;
+    float *zb = sc.zb;
 
-    for (size_t i = 0; i < b; i++) {
-        float *z = out + i * l->out_size; /* [F][P] */
+    for (size_t i0 = 0; i0 < b; i0 += (size_t)l->block) {
+        size_t nb = b - i0 < (size_t)l->block ? b - i0 : (size_t)l->block;
+        int n = (int)(nb * p);
 
-        /* Step 1: z = W col */
-        im2col(l, in + i * l->in_size, col);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, f, p, q,
-                    1.0f, w, q, col, p, 0.0f, z, p);
+        /* Step 1: zb = W col, one product for the block */
+        block_im2col(l, in, i0, nb, col);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, f, n, q,
+                    1.0f, w, q, col, n, 0.0f, zb, n);
 
-        /* Step 2: z += c per channel, and relu in the same pass when
-         * fused */
-        for (int k = 0; k < f; k++) {
-            float *zk = z + (size_t)k * p;
-            for (int j = 0; j < p; j++) {
-                float v = zk[j] + c[k];
-                zk[j] = l->fuse_relu && v < 0.0f ? 0.0f : v;
+        /* Step 2: out row i0 + j, channel k = zb[k][j P ..] + c[k], with
+         * relu in the same pass when fused */
+        for (size_t j = 0; j < nb; j++) {
+            float *z = out + (i0 + j) * l->out_size; /* [F][P] */
+            for (int k = 0; k < f; k++) {
+                const float *src = zb + (size_t)k * n + j * p;
+                float *zk = z + (size_t)k * p;
+                float ck = c[k];
+                if (l->fuse_relu) {
+                    for (size_t t = 0; t < p; t++) {
+                        float v = src[t] + ck;
+                        zk[t] = v > 0.0f ? v : 0.0f;
+                    }
+                } else {
+                    for (size_t t = 0; t < p; t++) {
+                        zk[t] = src[t] + ck;
+                    }
+                }
             }
         }
     }
 }
 
-/* din row i [C][H][W] = col2im(W^T dout_i), through col [Q][P]. */
-static void conv_input_grad(const Layer *l, const float *dout, float *din,
-                            float *col)
+/* din rows i0.. [C][H][W] = col2im(W^T zb) for the block whose signal is
+ * in zb [F][nb P], through col [Q][nb P]. */
+static void block_input_grad(const Layer *l, const float *zb, size_t i0,
+                             size_t nb, float *din, float *col)
 {
     int f = l->out_c;
     int q = (int)(l->n_weights / (size_t)f);
-    int p = l->out_h * l->out_w;
+    size_t p = (size_t)l->out_h * l->out_w;
+    int n = (int)(nb * p);
 
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, q, p, f, 1.0f,
-                l->param, q, dout, p, 0.0f, col, p);
-    col2im(l, col, din);
-}
-
-/* dc += the per-channel sums of one example's signal d [F][P]; returns
- * the squared norm of those sums (that example's bias gradient). */
-static double bias_grad(const float *d, int f, int p, float *dc)
-{
-    double sq = 0.0;
-
-    for (int k = 0; k < f; k++) {
-        double sum = 0.0;
-        for (int j = 0; j < p; j++) {
-            sum += d[(size_t)k * p + j];
-        }
-        if (dc != NULL) {
-            dc[k] += (float)sum;
-        }
-        sq += sum * sum;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, q, n, f, 1.0f,
+                l->param, q, zb, n, 0.0f, col, n);
+    for (size_t j = 0; j < nb; j++) {
+        col2im(l, col + j * p, (size_t)n, din + (i0 + j) * l->in_size);
     }
-    return sq;
 }
 
 static void conv_backward(Layer *l, const float *in, const float *out,
@@ -309,23 +428,31 @@ static void conv_backward(Layer *l, const float *in, const float *out,
 {
     int f = l->out_c;
     int q = (int)(l->n_weights / (size_t)f);
-    int p = l->out_h * l->out_w;
-    float *dw = l->grad;                /* [F][Q] */
-    float *dc = l->grad + l->n_weights; /* [F] */
-    float *col = l->work;               /* [Q][P] */
+    size_t p = (size_t)l->out_h * l->out_w;
+    float *dw = l->grad;                   /* [F][Q] */
+    float *dc = l->grad + l->n_weights;    /* [F] */
+    ConvScratch sc = conv_scratch(l);
+    float *col = sc.col;
+    float *zb = sc.zb;
     (void)out;
 
-    memset(dc, 0, l->n_biases * sizeof *dc);
-    for (size_t i = 0; i < b; i++) {
-        const float *d = dout + i * l->out_size; /* [F][P] */
+    for (size_t t = 0; t < p * (size_t)l->block; t++) {
+        sc.ones[t] = 1.0f;
+    }
+    for (size_t i0 = 0; i0 < b; i0 += (size_t)l->block) {
+        size_t nb = b - i0 < (size_t)l->block ? b - i0 : (size_t)l->block;
+        int n = (int)(nb * p);
 
-        /* dW (+)= dout_i col_i^T: [F][P] x [P][Q] */
-        im2col(l, in + i * l->in_size, col);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, f, q, p, 1.0f,
-                    d, p, col, p, i == 0 ? 0.0f : 1.0f, dw, q);
-        bias_grad(d, f, p, dc);
+        /* dW (+)= D C^T over the block: [F][nb P] x [nb P][Q] */
+        block_im2col(l, in, i0, nb, col);
+        block_gather(dout, i0, nb, f, p, zb);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, f, q, n, 1.0f,
+                    zb, n, col, n, i0 == 0 ? 0.0f : 1.0f, dw, q);
+        /* dc (+)= D 1: the row sums of the block's signal */
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, f, n, 1.0f, zb, n,
+                    sc.ones, 1, i0 == 0 ? 0.0f : 1.0f, dc, 1);
         if (din != NULL) {
-            conv_input_grad(l, d, din + i * l->in_size, col);
+            block_input_grad(l, zb, i0, nb, din, col);
         }
     }
 }
@@ -335,38 +462,83 @@ static void conv_backward(Layer *l, const float *in, const float *out,
  * G_i = D_i C_i^T with D_i = dout_i [F][P] and C_i = col_i [Q][P] (the
  * sum over positions is what weight sharing adds, so the dense identity
  * ||D|| ||C|| is only an upper bound here), and its bias gradient is the
- * row sums of D_i. G_i is formed in scratch and its Frobenius norm
- * taken, at the cost of one more weight-gradient sgemm per example.
- * The Gram identity ||D C^T||_F^2 = tr(C D^T D C^T) = <D^T D, C^T C>_F
- * is exact too but costs P^2 (F + Q) instead of F Q P flops, more
- * whenever P > F Q / (F + Q): true of every layer in our nets (e.g.
- * P = 196 against 52 for Fashion's second conv), so it is not used.
+ * row sums of D_i. Two exact ways (Goodfellow 2015, "Efficient
+ * per-example gradient computations", for the second):
+ *   direct: form G_i (2 F Q P flops) and sum its squares (F Q);
+ *   Gram:   ||D C^T||_F^2 = tr(C D^T D C^T) = <D^T D, C^T C>_F, two
+ *           P x P Gram matrices (P^2 (F + Q) flops) and their dot
+ *           product (P^2).
+ * The layer picks the cheaper by that count at setup (l->gram); for
+ * every conv in our nets P > F Q / (F + Q) (e.g. P = 196 against 52 for
+ * Fashion's second conv), so direct is chosen there. Either way the
+ * column matrices and the input gradient run over blocks as backward
+ * does, and G_i or the Gram matrices are per-example sgemms reading the
+ * block scratch in place (leading dimension nb P).
  */
+static double example_weight_norm_sq(const Layer *l, const float *d,
+                                     const float *c, size_t ld, float *g)
+{
+    int f = l->out_c;
+    int q = (int)(l->n_weights / (size_t)f);
+    int p = l->out_h * l->out_w;
+    double sq = 0.0;
+
+    if (!l->gram) {
+        /* g [F][Q] = D C^T */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, f, q, p, 1.0f,
+                    d, (int)ld, c, (int)ld, 0.0f, g, q);
+        return cblas_sdot(f * q, g, 1, g, 1);
+    }
+    /* g [P][P] = D^T D, g + P P = C^T C, then their Frobenius product */
+    float *gc = g + (size_t)p * p;
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, p, f, 1.0f, d,
+                (int)ld, 0.0f, g, p);
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, p, q, 1.0f, c,
+                (int)ld, 0.0f, gc, p);
+    for (int r = 0; r < p; r++) {
+        const float *gr = g + (size_t)r * p;
+        const float *cr = gc + (size_t)r * p;
+        double row = 0.0;
+        for (int t = r + 1; t < p; t++) {
+            row += (double)gr[t] * cr[t];
+        }
+        sq += 2.0 * row + (double)gr[r] * cr[r];
+    }
+    return sq;
+}
+
 static void conv_norm_sq(const Layer *l, const float *in, const float *out,
                          const float *dout, float *din, size_t b,
                          double *acc)
 {
     int f = l->out_c;
-    int q = (int)(l->n_weights / (size_t)f);
-    int p = l->out_h * l->out_w;
-    float *col = l->work;                      /* [Q][P] */
-    float *g = l->work + (size_t)q * p;        /* [F][Q] */
-    size_t nw = l->n_weights;
+    size_t p = (size_t)l->out_h * l->out_w;
+    ConvScratch sc = conv_scratch(l);
+    float *col = sc.col;
+    float *zb = sc.zb;
     (void)out;
 
-    for (size_t i = 0; i < b; i++) {
-        const float *d = dout + i * l->out_size;
+    for (size_t t = 0; t < p; t++) {
+        sc.ones[t] = 1.0f;
+    }
 
-        im2col(l, in + i * l->in_size, col);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, f, q, p, 1.0f,
-                    d, p, col, p, 0.0f, g, q);
-        double sq = bias_grad(d, f, p, NULL);
-        for (size_t k = 0; k < nw; k++) {
-            sq += (double)g[k] * g[k];
+    for (size_t i0 = 0; i0 < b; i0 += (size_t)l->block) {
+        size_t nb = b - i0 < (size_t)l->block ? b - i0 : (size_t)l->block;
+        size_t n = nb * p;
+
+        block_im2col(l, in, i0, nb, col);
+        block_gather(dout, i0, nb, f, p, zb);
+        for (size_t j = 0; j < nb; j++) {
+            const float *d = zb + j * p;
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, f, (int)p, 1.0f, d,
+                        (int)n, sc.ones, 1, 0.0f, sc.sums, 1);
+            double bias_sq = cblas_sdot(f, sc.sums, 1, sc.sums, 1);
+            acc[i0 + j] += bias_sq + example_weight_norm_sq(l, d,
+                                                            col + j * p,
+                                                            n, sc.g);
         }
-        acc[i] += sq;
         if (din != NULL) {
-            conv_input_grad(l, d, din + i * l->in_size, col);
+            block_input_grad(l, zb, i0, nb, din, col);
         }
     }
 }
