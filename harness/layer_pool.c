@@ -146,6 +146,8 @@ static void maxpool2_input_grad(const Layer *l, const float *in,
     size_t out_plane = (size_t)l->out_h * l->out_w;
     int ow = l->out_w;
 
+    int mask = l->relu_mask;
+
     if ((l->in_h & 1) != 0 || (l->in_w & 1) != 0) {
         memset(din, 0, planes * in_plane * sizeof *din);
     }
@@ -162,10 +164,10 @@ static void maxpool2_input_grad(const Layer *l, const float *in,
                 float v01 = r0[2 * ox + 1];
                 float v10 = r1[2 * ox];
                 float v11 = r1[2 * ox + 1];
-                float g = dz[ox];
                 float a = v00 > v01 ? v00 : v01;
                 float c = v10 > v11 ? v10 : v11;
                 float top = a > c ? a : c;
+                float g = mask && !(top > 0.0f) ? 0.0f : dz[ox];
                 /* the first pixel in scan order equal to the maximum */
                 int e00 = v00 == top;
                 int e01 = (v01 == top) & !e00;
@@ -207,7 +209,8 @@ static void maxpool_forward(Layer *l, const float *in, float *out, size_t b)
 }
 
 /* din: each output's signal added to its window's first maximum (windows
- * overlap when the stride is below the window). */
+ * overlap when the stride is below the window); with relu_mask, only
+ * when that maximum is positive (layers.h). */
 static void maxpool_input_grad(const Layer *l, const float *in,
                                const float *dout, float *din, size_t b)
 {
@@ -231,7 +234,9 @@ static void maxpool_input_grad(const Layer *l, const float *in,
         for (int oy = 0; oy < l->out_h; oy++) {
             for (int ox = 0; ox < l->out_w; ox++) {
                 size_t k = window_argmax(l, xc, oy, ox, &max);
-                dx[k] += dz[oy * l->out_w + ox];
+                if (!l->relu_mask || max > 0.0f) {
+                    dx[k] += dz[oy * l->out_w + ox];
+                }
             }
         }
     }

@@ -97,6 +97,13 @@ struct Layer {
      * backward. */
     int fuse_relu;
     int fused;
+
+    /* Backward fusion: a relu followed by maxpool skips its backward
+     * (back_fused), and the maxpool (relu_mask) passes a window's signal
+     * only when the window's maximum, a relu output, is positive: the
+     * relu mask at the one pixel that receives any signal. */
+    int relu_mask;
+    int back_fused;
 };
 
 extern const LayerOps layer_dense_ops;
