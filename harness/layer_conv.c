@@ -218,6 +218,62 @@ static void im2col_row(float *restrict row, const float *restrict xr,
     }
 }
 
+/* Rows oy in [*oy0, *oy1) of the output read input rows inside the
+ * image for kernel row ki (stride 1). */
+static void same_rows(const Layer *l, int ki, int *oy0, int *oy1)
+{
+    *oy0 = l->pad - ki > 0 ? l->pad - ki : 0;
+    *oy1 = l->in_h + l->pad - ki < l->out_h ? l->in_h + l->pad - ki
+                                            : l->out_h;
+}
+
+/*
+ * One row (c, ki, kj) of the column matrix when the stride is 1 and the
+ * output is as wide as the input (W = out_w, "same" padding): then
+ * row[oy W + ox] = xc[oy W + ox + shift] with shift = (ki - p) W + kj - p
+ * for every position whose input row is inside the image, one
+ * contiguous copy instead of out_h short ones. The copy also carries,
+ * into the columns ox outside [lo, hi), pixels wrapped around from the
+ * neighbouring row; those are zeroed after it. Elements whose source
+ * falls outside the plane are such wrapped columns, so the copy is
+ * clipped to the plane and never reads outside it.
+ */
+static void im2col_plane_same(const Layer *l, const float *xc, float *row,
+                              int ki, int kj, int lo, int hi)
+{
+    int w = l->in_w;
+    int oh = l->out_h;
+    long plane = (long)l->in_h * w;
+    int oy0;
+    int oy1;
+
+    same_rows(l, ki, &oy0, &oy1);
+    if (oy1 <= oy0) {
+        memset(row, 0, (size_t)oh * w * sizeof *row);
+        return;
+    }
+    long shift = (long)(ki - l->pad) * w + (kj - l->pad);
+    long k0 = (long)oy0 * w;
+    long k1 = (long)oy1 * w;
+    memset(row, 0, (size_t)k0 * sizeof *row);
+    memset(row + k1, 0, (size_t)((long)oh * w - k1) * sizeof *row);
+    long c0 = k0 + shift < 0 ? -shift : k0;
+    long c1 = k1 + shift > plane ? plane - shift : k1;
+    if (c1 > c0) {
+        memcpy(row + c0, xc + c0 + shift, (size_t)(c1 - c0) * sizeof *row);
+    }
+    for (int oy = oy0; oy < oy1; oy++) {
+        float *r = row + (size_t)oy * w;
+        for (int ox = 0; ox < lo; ox++) {
+            r[ox] = 0.0f;
+        }
+        for (int ox = hi; ox < w; ox++) {
+            r[ox] = 0.0f;
+        }
+    }
+    /* c0 > k0 or c1 < k1 skipped only wrapped columns, zeroed above */
+}
+
 /* col [Q][ld] from x [C][H][W]: columns 0..P-1 of row (c, ki, kj) hold,
  * at (oy, ox), x[c][oy s - p + ki][ox s - p + kj], or 0 in the padding.
  * ld >= P lets a block of examples share one column matrix. */
@@ -225,6 +281,7 @@ static void im2col(const Layer *l, const float *x, float *col, size_t ld)
 {
     int s = l->stride;
     int ow = l->out_w;
+    int same = s == 1 && ow == l->in_w;
 
     for (int c = 0; c < l->in_c; c++) {
         const float *xc = x + (size_t)c * l->in_h * l->in_w;
@@ -233,6 +290,11 @@ static void im2col(const Layer *l, const float *x, float *col, size_t ld)
                 int lo;
                 int hi;
                 valid_range(l->in_w, ow, s, l->pad, kj, &lo, &hi);
+                if (same) {
+                    im2col_plane_same(l, xc, col, ki, kj, lo, hi);
+                    col += ld;
+                    continue;
+                }
                 for (int oy = 0; oy < l->out_h; oy++) {
                     float *row = col + (size_t)oy * ow;
                     int iy = oy * s - l->pad + ki;
@@ -265,13 +327,52 @@ static void col2im_row(float *restrict xr, const float *restrict row,
     }
 }
 
+/* The adjoint of im2col_plane_same: zero the wrapped columns of row
+ * (they belong to the padding, whose gradient is dropped; row is
+ * scratch that nothing reads afterwards), then one contiguous
+ * xc[k + shift] += row[k] over the rows inside the image, clipped to
+ * the plane as the copy was. */
+static void col2im_plane_same(const Layer *l, float *row, float *xc, int ki,
+                              int kj, int lo, int hi)
+{
+    int w = l->in_w;
+    long plane = (long)l->in_h * w;
+    int oy0;
+    int oy1;
+
+    same_rows(l, ki, &oy0, &oy1);
+    if (oy1 <= oy0) {
+        return;
+    }
+    for (int oy = oy0; oy < oy1; oy++) {
+        float *r = row + (size_t)oy * w;
+        for (int ox = 0; ox < lo; ox++) {
+            r[ox] = 0.0f;
+        }
+        for (int ox = hi; ox < w; ox++) {
+            r[ox] = 0.0f;
+        }
+    }
+    long shift = (long)(ki - l->pad) * w + (kj - l->pad);
+    long k0 = (long)oy0 * w;
+    long k1 = (long)oy1 * w;
+    long c0 = k0 + shift < 0 ? -shift : k0;
+    long c1 = k1 + shift > plane ? plane - shift : k1;
+    float *restrict dst = xc + shift;
+    const float *restrict src = row;
+    for (long k = c0; k < c1; k++) {
+        dst[k] += src[k];
+    }
+}
+
 /* dx [C][H][W] = the adjoint of im2col applied to dcol [Q][ld] (its
  * first P columns): every column entry is added back to the input pixel
- * it was copied from. */
-static void col2im(const Layer *l, const float *dcol, size_t ld, float *dx)
+ * it was copied from. dcol is clobbered (its padding entries zeroed). */
+static void col2im(const Layer *l, float *dcol, size_t ld, float *dx)
 {
     int s = l->stride;
     int ow = l->out_w;
+    int same = s == 1 && ow == l->in_w;
 
     memset(dx, 0, l->in_size * sizeof *dx);
     for (int c = 0; c < l->in_c; c++) {
@@ -281,6 +382,11 @@ static void col2im(const Layer *l, const float *dcol, size_t ld, float *dx)
                 int lo;
                 int hi;
                 valid_range(l->in_w, ow, s, l->pad, kj, &lo, &hi);
+                if (same) {
+                    col2im_plane_same(l, dcol, xc, ki, kj, lo, hi);
+                    dcol += ld;
+                    continue;
+                }
                 for (int oy = 0; oy < l->out_h; oy++) {
                     int iy = oy * s - l->pad + ki;
                     if (iy < 0 || iy >= l->in_h) {
