@@ -9,13 +9,12 @@
  * a transpose to be loaded), bias c [F], one output row z [F][P] =
  * W col + c. W is the decayed block, c the undecayed one.
  *
- * One sgemm per example, not one over the batch. Measured on this
- * machine (2 cores, batch 128; throwaway program, numbers noisy) the
- * batched form (col [Q][b P], then a transpose to NCHW) was 1.2-2.6x
- * slower for the thin first layers (Q = 9 or 27) and up to 1.8x faster
- * for Q = 288 with 2 threads, a wash overall; per example needs b times
- * less scratch (Q P floats instead of Q b P: 29 MB for Fashion's second
- * conv) and writes NCHW directly, so it was kept.
+ * Products run over blocks of examples (see "blocks of examples" below
+ * and CONV_BLOCK_FLOATS): one sgemm per block for the forward pass, the
+ * weight gradient and the input gradient, with scratch bounded by the
+ * block size rather than the batch. Stride-1 "same" layers (every conv
+ * in our nets) build and fold their column matrices one contiguous run
+ * per kernel offset. Exact per-example norms: conv_norm_sq.
  */
 #include <limits.h>
 #include <math.h>
@@ -30,10 +29,14 @@
 #define CONV_MAX_KERNEL 64
 #define CONV_MAX_PAD 64
 
-/* Floats of one block's column matrix, 4 MiB: large enough that each
- * product has thousands of columns, small enough to stay near the
- * caches (Fashion's second conv, Q P = 56 448, gets blocks of 18). */
-#define CONV_BLOCK_FLOATS ((size_t)1 << 20)
+/* Floats of one block's column matrix, 1 MiB, so that it and the
+ * block's outputs stay in this machine's 2 MiB of L2 per core between
+ * im2col, the product and the scatter. Measured on the Fashion and
+ * CIFAR-shaped CNN steps (bench_conv_step, 1 and 2 threads): 2^18 was
+ * 5-15 % faster than 2^20 and 2^21, and level with 2^16 and 2^17 at 1
+ * thread but faster at 2. Fashion's second conv (Q P = 56 448) gets
+ * blocks of 4 examples, its first (Q P = 7 056) blocks of 37. */
+#define CONV_BLOCK_FLOATS ((size_t)1 << 18)
 
 /* ---- parsing --------------------------------------------------------- */
 

@@ -209,7 +209,7 @@ Test(conv_backward, matches_central_differences_relu_then_maxpool)
 
 /* ---- blocks that do not divide the batch ----------------------------- */
 
-/* A conv layer whose column matrix (Q P = 432 x 576) leaves room for
+/* A conv layer whose column matrix (Q P = 108 x 576) leaves room for
  * blocks of 4 examples only, on 6 rows: blocks of 4 and 2. The batch
  * gradient with unit weights must equal the mean of the six one-row
  * gradients (each one block of 1); float sums of the same products in
@@ -217,12 +217,12 @@ Test(conv_backward, matches_central_differences_relu_then_maxpool)
 Test(conv_backward, blocks_not_dividing_the_batch_equal_one_row_passes)
 {
     enum { N = 6, K = 4, C = 1, H = 24, W = 24, D = C * H * W };
-    const char *spec = "conv 48 1x1, relu, conv 2 3x3 pad 1, gap, dense 4";
+    const char *spec = "conv 12 1x1, relu, conv 2 3x3 pad 1, gap, dense 4";
     Layer l;
     IsbError err;
 
     memset(&l, 0, sizeof l);
-    l.in_c = 48;
+    l.in_c = 12;
     l.in_h = H;
     l.in_w = W;
     l.max_batch = N;
@@ -332,7 +332,7 @@ Test(network_grad_norms, blocks_not_dividing_the_batch)
 {
     /* the layer of blocks_not_dividing_the_batch_equal_one_row_passes:
      * blocks of 4 and 2 over 6 rows */
-    check_norms("conv 48 1x1, relu, conv 2 3x3 pad 1, gap, dense 4", 1, 24,
+    check_norms("conv 12 1x1, relu, conv 2 3x3 pad 1, gap, dense 4", 1, 24,
                 24, 53);
 }
 
