@@ -410,8 +410,9 @@ static void col2im(const Layer *l, float *dcol, size_t ld, float *dx)
  * Every pass works on blocks of nb = l->block examples: their column
  * matrices side by side in col [Q][nb P] (example j in columns
  * j P..j P + P - 1), so each product is one sgemm with nb times the
- * columns of a per-example one, which OpenBLAS runs nearer its peak and
- * splits across threads far better. The block's outputs and signals
+ * columns of a per-example one, which OpenBLAS splits across threads
+ * better (and the weight gradient sums over the block inside sgemm).
+ * The block's outputs and signals
  * pass through zb [F][nb P] in the same column order; copying them to
  * and from the NCHW rows [nb][F][P] is a pass over F P nb floats, small
  * against the 2 Q flops per output of the product (and the forward copy
