@@ -5,7 +5,10 @@
  * None keeps state between passes: maxpool's backward finds each
  * window's maximum again by comparing the input with the kept output (the
  * first position in scan order that equals it, as the forward pass chose
- * it), so gathering rows needs nothing beyond the activations.
+ * it), so gathering rows needs nothing beyond the activations. The
+ * common 2x2 stride-2 window has its own branch-free loops; recomputing
+ * its argmax costs three compares per window, less than storing and
+ * gathering an index array would.
  */
 #include <stdio.h>
 #include <string.h>
@@ -98,12 +101,102 @@ static size_t window_argmax(const Layer *l, const float *xc, int oy, int ox,
     return best;
 }
 
+/* One output row of the 2x2 stride-2 window: z [ow] = the max of each
+ * window of input rows r0 and r1. */
+static void maxpool2_row(const float *restrict r0, const float *restrict r1,
+                         float *restrict z, int ow)
+{
+    for (int ox = 0; ox < ow; ox++) {
+        float v00 = r0[2 * ox];
+        float v01 = r0[2 * ox + 1];
+        float v10 = r1[2 * ox];
+        float v11 = r1[2 * ox + 1];
+        float a = v00 > v01 ? v00 : v01;
+        float c = v10 > v11 ? v10 : v11;
+        z[ox] = a > c ? a : c;
+    }
+}
+
+/* The common 2x2 window, stride 2, two input rows at a time. */
+static void maxpool2_forward(const Layer *l, const float *in, float *out,
+                             size_t planes)
+{
+    size_t in_plane = (size_t)l->in_h * l->in_w;
+    size_t out_plane = (size_t)l->out_h * l->out_w;
+
+    for (size_t m = 0; m < planes; m++) {
+        for (int oy = 0; oy < l->out_h; oy++) {
+            const float *r0 = in + m * in_plane + (size_t)2 * oy * l->in_w;
+            maxpool2_row(r0, r0 + l->in_w,
+                         out + m * out_plane + (size_t)oy * l->out_w,
+                         l->out_w);
+        }
+    }
+}
+
+/* Backward of maxpool2_forward: each window's signal goes to its first
+ * maximum in scan order (as window_argmax chooses it), and every other
+ * pixel of the window gets 0, so din needs no separate clearing except
+ * for the rows and columns no window covers (odd H or W). */
+static void maxpool2_input_grad(const Layer *l, const float *in,
+                                const float *dout, float *din,
+                                size_t planes)
+{
+    size_t in_plane = (size_t)l->in_h * l->in_w;
+    size_t out_plane = (size_t)l->out_h * l->out_w;
+    int ow = l->out_w;
+
+    int mask = l->relu_mask;
+
+    if ((l->in_h & 1) != 0 || (l->in_w & 1) != 0) {
+        memset(din, 0, planes * in_plane * sizeof *din);
+    }
+    for (size_t m = 0; m < planes; m++) {
+        for (int oy = 0; oy < l->out_h; oy++) {
+            size_t at = m * in_plane + (size_t)2 * oy * l->in_w;
+            const float *r0 = in + at;
+            const float *r1 = r0 + l->in_w;
+            float *d0 = din + at;
+            float *d1 = d0 + l->in_w;
+            const float *dz = dout + m * out_plane + (size_t)oy * ow;
+            for (int ox = 0; ox < ow; ox++) {
+                float v00 = r0[2 * ox];
+                float v01 = r0[2 * ox + 1];
+                float v10 = r1[2 * ox];
+                float v11 = r1[2 * ox + 1];
+                float a = v00 > v01 ? v00 : v01;
+                float c = v10 > v11 ? v10 : v11;
+                float top = a > c ? a : c;
+                float g = mask && !(top > 0.0f) ? 0.0f : dz[ox];
+                /* the first pixel in scan order equal to the maximum */
+                int e00 = v00 == top;
+                int e01 = (v01 == top) & !e00;
+                int e10 = (v10 == top) & !(e00 | e01);
+                int e11 = !(e00 | e01 | e10);
+                d0[2 * ox] = e00 ? g : 0.0f;
+                d0[2 * ox + 1] = e01 ? g : 0.0f;
+                d1[2 * ox] = e10 ? g : 0.0f;
+                d1[2 * ox + 1] = e11 ? g : 0.0f;
+            }
+        }
+    }
+}
+
+static int maxpool_is2(const Layer *l)
+{
+    return l->kh == 2 && l->kw == 2 && l->stride == 2;
+}
+
 static void maxpool_forward(Layer *l, const float *in, float *out, size_t b)
 {
     size_t in_plane = (size_t)l->in_h * l->in_w;
     size_t out_plane = (size_t)l->out_h * l->out_w;
     size_t planes = b * (size_t)l->in_c;
 
+    if (maxpool_is2(l)) {
+        maxpool2_forward(l, in, out, planes);
+        return;
+    }
     for (size_t m = 0; m < planes; m++) {
         const float *xc = in + m * in_plane;
         float *zc = out + m * out_plane;
@@ -116,7 +209,8 @@ static void maxpool_forward(Layer *l, const float *in, float *out, size_t b)
 }
 
 /* din: each output's signal added to its window's first maximum (windows
- * overlap when the stride is below the window). */
+ * overlap when the stride is below the window); with relu_mask, only
+ * when that maximum is positive (layers.h). */
 static void maxpool_input_grad(const Layer *l, const float *in,
                                const float *dout, float *din, size_t b)
 {
@@ -128,6 +222,10 @@ static void maxpool_input_grad(const Layer *l, const float *in,
     if (din == NULL) {
         return;
     }
+    if (maxpool_is2(l)) {
+        maxpool2_input_grad(l, in, dout, din, planes);
+        return;
+    }
     memset(din, 0, b * l->in_size * sizeof *din);
     for (size_t m = 0; m < planes; m++) {
         const float *xc = in + m * in_plane;
@@ -136,7 +234,9 @@ static void maxpool_input_grad(const Layer *l, const float *in,
         for (int oy = 0; oy < l->out_h; oy++) {
             for (int ox = 0; ox < l->out_w; ox++) {
                 size_t k = window_argmax(l, xc, oy, ox, &max);
-                dx[k] += dz[oy * l->out_w + ox];
+                if (!l->relu_mask || max > 0.0f) {
+                    dx[k] += dz[oy * l->out_w + ox];
+                }
             }
         }
     }

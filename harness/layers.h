@@ -69,6 +69,12 @@ struct Layer {
     /* Geometry of conv and maxpool: kernel kh x kw, stride, zero pad. */
     int kh, kw, stride, pad;
 
+    /* conv: examples per block of its batched products (set in setup
+     * from max_batch), and 1 when its per-example norms use the Gram
+     * form (layer_conv.c, conv_norm_sq). */
+    int block;
+    int gram;
+
     /* Transient scratch. network.c sets max_batch before setup; setup
      * sets n_work, the floats of scratch any pass needs for up to
      * max_batch rows; the network then points work at one buffer of the
@@ -91,6 +97,13 @@ struct Layer {
      * backward. */
     int fuse_relu;
     int fused;
+
+    /* Backward fusion: a relu followed by maxpool skips its backward
+     * (back_fused), and the maxpool (relu_mask) passes a window's signal
+     * only when the window's maximum, a relu output, is positive: the
+     * relu mask at the one pixel that receives any signal. */
+    int relu_mask;
+    int back_fused;
 };
 
 extern const LayerOps layer_dense_ops;

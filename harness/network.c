@@ -172,7 +172,8 @@ static int parse_layers(Network *net, const char *spec, int c, int h, int w,
 }
 
 /* A dense or conv layer followed by relu applies it in its own output
- * pass. */
+ * pass; a relu followed by maxpool leaves its backward mask to the
+ * maxpool's backward pass. */
 static void fuse_layers(Network *net)
 {
     for (int i = 0; i + 1 < net->n_layers; i++) {
@@ -182,6 +183,10 @@ static void fuse_layers(Network *net)
             next->ops == &layer_relu_ops) {
             l->fuse_relu = 1;
             next->fused = 1;
+        }
+        if (l->ops == &layer_relu_ops && next->ops == &layer_maxpool_ops) {
+            l->back_fused = 1;
+            next->relu_mask = 1;
         }
     }
 }
@@ -543,6 +548,9 @@ static void backprop(Network *net, float *buf[2], size_t b, double *acc)
         Layer *l = &net->layers[i];
         float *dout = buf[cur];
         float *din = NULL;
+        if (l->back_fused) {
+            continue; /* in place: the next layer applied its mask */
+        }
         if (i > net->first_param) {
             din = l->ops->in_place ? dout : buf[1 - cur];
         }

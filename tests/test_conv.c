@@ -1,8 +1,9 @@
 /*
  * test_conv.c - the convolution layer: im2col forward against a direct
  * nested-loop convolution, backprop against central differences (stride,
- * padding, non-square shapes, l2 and per-example weights), exact
- * per-example gradient norms against single-example backward passes,
+ * padding, non-square shapes, l2 and per-example weights), blocks of
+ * examples that do not divide the batch, exact per-example gradient
+ * norms (direct and Gram forms) against single-example backward passes,
  * gather equivalence and layer-string errors for conv tokens.
  */
 #include <math.h>
@@ -58,9 +59,11 @@ static void direct_conv(const struct ConvShape *s, const float *wt,
     }
 }
 
-/* Runs one conv layer through layers.h on b random rows and returns the
+/* Runs one conv layer through layers.h on B = 3 random rows, in blocks
+ * of block examples (0: the layer's own choice, all 3), and returns the
  * largest |im2col - direct|. */
-static double conv_vs_direct(const struct ConvShape *s, unsigned long seed)
+static double conv_vs_direct(const struct ConvShape *s, unsigned long seed,
+                             int block)
 {
     enum { B = 3 };
     char args[96];
@@ -78,6 +81,11 @@ static double conv_vs_direct(const struct ConvShape *s, unsigned long seed)
     cr_assert_eq(layer_conv_ops.setup(&l, args, 1, &err), 0, "%s: %s",
                  args, err.msg);
     l.out_size = (size_t)l.out_c * l.out_h * l.out_w;
+    cr_assert_eq(l.block, B, "%s: block %d, expected the whole batch",
+                 args, l.block);
+    if (block > 0) {
+        l.block = block; /* smaller blocks fit the scratch sized for B */
+    }
     cr_assert_eq(l.out_h, (s->h + 2 * s->pad - s->kh) / s->stride + 1);
     cr_assert_eq(l.out_w, (s->w + 2 * s->pad - s->kw) / s->stride + 1);
 
@@ -123,9 +131,17 @@ Test(conv_forward, im2col_matches_direct_loops)
     double worst = 0.0;
 
     for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++) {
-        double e = conv_vs_direct(&fixed[k], 100 + k);
+        double e = conv_vs_direct(&fixed[k], 100 + k, 0);
         cr_expect(e < 1e-5, "shape %zu: max error %g", k, e);
         worst = fmax(worst, e);
+        /* blocks of 2 + 1 and of 1: a block size that does not divide
+         * the batch, and one example per product */
+        for (int block = 1; block <= 2; block++) {
+            e = conv_vs_direct(&fixed[k], 100 + k, block);
+            cr_expect(e < 1e-5, "shape %zu, blocks of %d: max error %g", k,
+                      block, e);
+            worst = fmax(worst, e);
+        }
     }
 
     /* random shapes, seeded */
@@ -145,7 +161,7 @@ Test(conv_forward, im2col_matches_direct_loops)
                                             (unsigned long)(s.w + 2 * s.pad));
         s.kh = s.kh > 5 ? 5 : s.kh;
         s.kw = s.kw > 5 ? 5 : s.kw;
-        double e = conv_vs_direct(&s, 300 + (unsigned long)t);
+        double e = conv_vs_direct(&s, 300 + (unsigned long)t, t % 3);
         cr_expect(e < 1e-5, "random shape %d (%dx%dx%d, %d %dx%d pad %d "
                   "stride %d): max error %g", t, s.c, s.h, s.w, s.f, s.kh,
                   s.kw, s.pad, s.stride, e);
@@ -178,6 +194,73 @@ Test(conv_backward, matches_central_differences_whole_cnn)
                               "flatten, dense 6, relu, dense 3",
                               2, 8, 8, 31);
     cr_log_info("small CNN end to end: max relative error %.3g", worst);
+}
+
+Test(conv_backward, matches_central_differences_relu_then_maxpool)
+{
+    /* relu followed by maxpool leaves its backward mask to the pool:
+     * the 2x2 fast path (odd input, so a row and column no window
+     * covers) and the general path with overlapping windows. */
+    double worst = grad_check("conv 3 3x3 pad 1, relu, maxpool 2, "
+                              "conv 2 2x2, relu, maxpool 2 stride 1, "
+                              "dense 3", 2, 7, 9, 37);
+    cr_log_info("relu + maxpool: max relative error %.3g", worst);
+}
+
+/* ---- blocks that do not divide the batch ----------------------------- */
+
+/* A conv layer whose column matrix (Q P = 108 x 576) leaves room for
+ * blocks of 4 examples only, on 6 rows: blocks of 4 and 2. The batch
+ * gradient with unit weights must equal the mean of the six one-row
+ * gradients (each one block of 1); float sums of the same products in
+ * other orders, so 1e-5 relative to the largest entry. */
+Test(conv_backward, blocks_not_dividing_the_batch_equal_one_row_passes)
+{
+    enum { N = 6, K = 4, C = 1, H = 24, W = 24, D = C * H * W };
+    const char *spec = "conv 12 1x1, relu, conv 2 3x3 pad 1, gap, dense 4";
+    Layer l;
+    IsbError err;
+
+    memset(&l, 0, sizeof l);
+    l.in_c = 12;
+    l.in_h = H;
+    l.in_w = W;
+    l.max_batch = N;
+    cr_assert_eq(layer_conv_ops.setup(&l, "2 3x3 pad 1", 1, &err), 0);
+    cr_assert_eq(l.block, 4, "block %d (expected 4)", l.block);
+
+    float *x = malloc(N * D * sizeof *x);
+    int y[N];
+    Network *net = make_net(spec, C, H, W, K, N, 51);
+    size_t n = network_num_params(net);
+    float *batch = malloc(n * sizeof *batch);
+    double *mean = calloc(n, sizeof *mean);
+    cr_assert(x && batch && mean);
+    make_data(x, N * D, y, N, K, 52);
+
+    network_forward(net, x, y, N, NULL);
+    network_backward(net, NULL, N, 0.0f);
+    memcpy(batch, network_grads(net), n * sizeof *batch);
+    for (int i = 0; i < N; i++) {
+        network_forward(net, x + i * D, y + i, 1, NULL);
+        network_backward(net, NULL, 1, 0.0f);
+        for (size_t k = 0; k < n; k++) {
+            mean[k] += network_grads(net)[k] / (double)N;
+        }
+    }
+    double top = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        top = fmax(top, fabs(mean[k]));
+    }
+    for (size_t k = 0; k < n; k++) {
+        cr_expect(fabs(batch[k] - mean[k]) <= 1e-5 * top,
+                  "grad %zu: batch %.8g, mean of rows %.8g", k, batch[k],
+                  mean[k]);
+    }
+    free(x);
+    free(batch);
+    free(mean);
+    network_free(net);
 }
 
 /* ---- exact per-example gradient norms -------------------------------- */
@@ -243,6 +326,38 @@ Test(network_grad_norms, conv_layernorm_net_equals_single_example_norms)
 {
     check_norms("conv 3 3x3, layernorm, relu, conv 4 2x2 stride 2, relu, "
                 "flatten, dense 6, layernorm, relu, dense 4", 2, 7, 7, 43);
+}
+
+Test(network_grad_norms, blocks_not_dividing_the_batch)
+{
+    /* the layer of blocks_not_dividing_the_batch_equal_one_row_passes:
+     * blocks of 4 and 2 over 6 rows */
+    check_norms("conv 12 1x1, relu, conv 2 3x3 pad 1, gap, dense 4", 1, 24,
+                24, 53);
+}
+
+/* The Gram form is chosen exactly when P^2 (F + Q + 1) is below
+ * 2 F Q P + F Q, and gives the same norms. */
+Test(network_grad_norms, gram_form_equals_single_example_norms)
+{
+    Layer l;
+    IsbError err;
+
+    memset(&l, 0, sizeof l);
+    l.in_c = 6;
+    l.in_h = 4;
+    l.in_w = 4;
+    l.max_batch = 6;
+    /* P = 4, Q = 24, F = 16: 16 x 41 = 656 against 12 672 */
+    cr_assert_eq(layer_conv_ops.setup(&l, "16 2x2 stride 2", 1, &err), 0);
+    cr_expect_eq(l.gram, 1);
+    l.in_c = 3;
+    /* P = 16, Q = 27, F = 6: 256 x 34 = 8704 against 5346 */
+    cr_assert_eq(layer_conv_ops.setup(&l, "6 3x3 pad 1", 1, &err), 0);
+    cr_expect_eq(l.gram, 0);
+
+    check_norms("conv 6 3x3 pad 1, relu, conv 16 2x2 stride 2, relu, "
+                "conv 16 2x2, flatten, dense 4", 3, 4, 4, 47);
 }
 
 /* ---- gather ---------------------------------------------------------- */
