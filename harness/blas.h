@@ -17,6 +17,11 @@ int blas_threads(void);
 /* OpenBLAS's build description ("OpenBLAS 0.3.21 DYNAMIC_ARCH ..."). */
 const char *blas_config(void);
 
+/* Stop OpenBLAS's worker threads so that its next threaded call starts
+ * them again from the calling thread, with that thread's floating-point
+ * control state (MXCSR): how flush-to-zero reaches them (fpenv.h). */
+void blas_restart_threads(void);
+
 /* The core type OpenBLAS chose at run time ("Haswell", ...). */
 const char *blas_core(void);
 
