@@ -37,12 +37,16 @@ static double step_flops(int b)
 }
 
 /* Seconds for the step's sgemm calls alone (the engine's transposes),
- * median of reps after two warm-up rounds. */
+ * median of reps after two warm-up rounds. Inputs (activations a,
+ * weights w, signals d, all [784 * 1024] at most) stay constant and every
+ * product writes its own output (z, da, dw), so no value feeds back and
+ * drifts towards overflow or subnormals over the repetitions. */
 static double sgemm_seconds(int b, int reps)
 {
-    float *buf[3];
+    enum { A, W, D, Z, DA, DW, N_BUF };
+    float *buf[N_BUF];
     size_t big = (size_t)784 * 1024;
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < N_BUF; k++) {
         buf[k] = malloc(big * sizeof(float));
         for (size_t j = 0; j < big; j++) {
             buf[k][j] = (float)(j % 7) * 0.01f;
@@ -55,15 +59,15 @@ static double sgemm_seconds(int b, int reps)
             for (int i = 0; i < N_LAYERS; i++) {
                 int in = sizes[i], out = sizes[i + 1];
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b,
-                            out, in, 1, buf[0], in, buf[1], out, 0, buf[2],
+                            out, in, 1, buf[A], in, buf[W], out, 0, buf[Z],
                             out);
                 if (i > 0) {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b,
-                                in, out, 1, buf[2], out, buf[1], out, 0,
-                                buf[0], in);
+                                in, out, 1, buf[D], out, buf[W], out, 0,
+                                buf[DA], in);
                 }
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in,
-                            out, b, 1, buf[0], in, buf[2], out, 0, buf[1],
+                            out, b, 1, buf[A], in, buf[D], out, 0, buf[DW],
                             out);
             }
         }
@@ -71,7 +75,7 @@ static double sgemm_seconds(int b, int reps)
             t[r] = (bench_now() - t0) / 10;
         }
     }
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < N_BUF; k++) {
         free(buf[k]);
     }
     return bench_median(t, reps);
