@@ -1,10 +1,10 @@
 /*
  * netcheck.h - helpers shared by the network tests (test_conv.c,
  * test_layers.c, test_network.c): seeded networks and data, the
- * finite-difference check of network_backward and the check of
- * network_gather against a fresh forward pass. All static inline, so a
- * file that uses only some of them compiles without unused-function
- * warnings.
+ * finite-difference check of network_backward, and the checks of
+ * network_grad_norms and network_gather against fresh backward passes.
+ * All static inline, so a file that uses only some of them compiles
+ * without unused-function warnings.
  */
 #ifndef ISB_TESTS_NETCHECK_H
 #define ISB_TESTS_NETCHECK_H
@@ -147,6 +147,62 @@ static inline double grad_check(const char *spec, int c, int h, int w,
     free(x);
     network_free(net);
     return worst;
+}
+
+static inline double vector_norm(const float *v, size_t n)
+{
+    double s = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        s += (double)v[k] * v[k];
+    }
+    return sqrt(s);
+}
+
+/*
+ * network_grad_norms against one-row backward passes: a network from
+ * spec on c x h x w inputs and K classes (Glorot from net_seed), n rows
+ * of make_data(data_seed). The batch's norms must leave the gradient
+ * vector of a backward pass (L2 1e-2) untouched, and norm i must match
+ * the gradient norm of a backward pass on row i alone (weight 1, no L2)
+ * within tol relative. Callers state why their tol fits.
+ */
+static inline void norms_check(const char *spec, int c, int h, int w,
+                               int K, size_t n, unsigned long net_seed,
+                               unsigned long data_seed, double tol)
+{
+    size_t d = (size_t)c * h * w;
+    float *x = malloc(n * d * sizeof *x);       /* [n][d] */
+    int *y = malloc(n * sizeof *y);             /* [n] */
+    float *gnorm = malloc(n * sizeof *gnorm);   /* [n] */
+
+    Network *net = make_net(spec, c, h, w, K, n, net_seed);
+    size_t np = network_num_params(net);
+    float *before = malloc(np * sizeof *before);
+    cr_assert(x && y && gnorm && before);
+    make_data(x, n * d, y, n, K, data_seed);
+
+    /* Step 1: norms of the batch, leaving the gradient vector alone. */
+    network_forward(net, x, y, n, NULL);
+    network_backward(net, NULL, n, 0.01f);
+    memcpy(before, network_grads(net), np * sizeof *before);
+    network_grad_norms(net, n, gnorm);
+    cr_expect(memcmp(before, network_grads(net), np * sizeof *before) == 0,
+              "%s: grad_norms changed the gradient vector", spec);
+
+    /* Step 2: each against a one-row backward, weight 1, no L2. */
+    for (size_t i = 0; i < n; i++) {
+        network_forward(net, x + i * d, y + i, 1, NULL);
+        network_backward(net, NULL, 1, 0.0f);
+        double want = vector_norm(network_grads(net), np);
+        cr_expect(fabs(gnorm[i] - want) <= tol * want,
+                  "%s: example %zu: grad_norms %.7g, backward %.7g", spec,
+                  i, gnorm[i], want);
+    }
+    free(before);
+    network_free(net);
+    free(gnorm);
+    free(y);
+    free(x);
 }
 
 /*

@@ -265,15 +265,6 @@ Test(conv_backward, blocks_not_dividing_the_batch_equal_one_row_passes)
 
 /* ---- exact per-example gradient norms -------------------------------- */
 
-static double vector_norm(const float *v, size_t n)
-{
-    double s = 0.0;
-    for (size_t k = 0; k < n; k++) {
-        s += (double)v[k] * v[k];
-    }
-    return sqrt(s);
-}
-
 /*
  * Against one-row backward passes (weight 1, l2 0). Both sides are float
  * sums of the same products in different orders: 1e-4 relative is about
@@ -284,36 +275,7 @@ static double vector_norm(const float *v, size_t n)
 static void check_norms(const char *spec, int c, int h, int w,
                         unsigned long seed)
 {
-    enum { K = 4, N = 6 };
-    size_t d = (size_t)c * h * w;
-    float *x = malloc(N * d * sizeof *x);
-    int y[N];
-    float gnorm[N];
-
-    Network *net = make_net(spec, c, h, w, K, N, seed);
-    size_t n = network_num_params(net);
-    float *before = malloc(n * sizeof *before);
-    cr_assert(x && before);
-    make_data(x, N * d, y, N, K, seed + 1);
-
-    network_forward(net, x, y, N, NULL);
-    network_backward(net, NULL, N, 0.01f);
-    memcpy(before, network_grads(net), n * sizeof *before);
-    network_grad_norms(net, N, gnorm);
-    cr_expect(memcmp(before, network_grads(net), n * sizeof *before) == 0,
-              "grad_norms changed the gradient vector");
-
-    for (int i = 0; i < N; i++) {
-        network_forward(net, x + i * d, y + i, 1, NULL);
-        network_backward(net, NULL, 1, 0.0f);
-        double want = vector_norm(network_grads(net), n);
-        cr_expect(fabs(gnorm[i] - want) <= 1e-4 * want,
-                  "%s: example %d: grad_norms %.7g, backward %.7g", spec, i,
-                  gnorm[i], want);
-    }
-    free(before);
-    free(x);
-    network_free(net);
+    norms_check(spec, c, h, w, 4, 6, seed, seed + 1, 1e-4);
 }
 
 Test(network_grad_norms, conv_net_equals_single_example_norms)
