@@ -7,8 +7,11 @@
  * Usage: build/bench [--isbench PATH]   (run from the source folder;
  * ISB_BENCH_REPS sets the repetitions, ISBENCH_DATA the MNIST folder)
  */
+#define _XOPEN_SOURCE 700
+
 #include "bench.h"
 
+#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +83,20 @@ int bench_reps(int def)
         return def;
     }
     return (int)n;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag,
+                        struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+int bench_remove_tree(const char *dir)
+{
+    return nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 /* ---- output ----------------------------------------------------------- */

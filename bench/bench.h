@@ -50,6 +50,10 @@ double bench_median(double *v, int n);
 /* The number of repetitions (ISB_BENCH_REPS, default given). */
 int bench_reps(int def);
 
+/* Remove dir and everything below it (a section's scratch folder; links
+ * are removed, not followed). Returns nftw's result: 0 when all went. */
+int bench_remove_tree(const char *dir);
+
 /* Sections. Each returns 0, or non-zero after printing why to stderr;
  * a skipped section (missing data, no torch) prints why and returns 0. */
 

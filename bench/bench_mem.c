@@ -12,7 +12,6 @@
 
 #include "bench.h"
 
-#include <ftw.h>
 #include <malloc.h>
 #include <math.h>
 #include <stdio.h>
@@ -31,15 +30,6 @@ static size_t heap_bytes(void)
 {
     struct mallinfo2 mi = mallinfo2();
     return mi.uordblks + mi.hblkhd;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag,
-                        struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
 }
 
 /* The bytes the run must hold (see the file comment); parts in out[]:
@@ -129,7 +119,7 @@ int bench_memory(BenchTable *t, const char *exe)
         fprintf(stderr, "bench: peak memory of %s run %s\n", exe,
                 budgets[k]);
         double peak = peak_rss(exe, budgets[k], tmpl);
-        nftw(tmpl, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+        bench_remove_tree(tmpl);
         if (peak < 0) {
             fprintf(stderr, "bench: memory skipped: the MNIST run failed "
                     "(is ISBENCH_DATA right?)\n");

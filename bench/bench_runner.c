@@ -16,7 +16,6 @@
 
 #include "bench.h"
 
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,15 +44,6 @@ static void on_progress(void *ctx, const RunProgress *p)
     if (p->step == WARMUP) {
         w->t_warm = p->train_seconds;
     }
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag,
-                        struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
 }
 
 static int set_all(Config *cfg, const char *const *kv, size_t n)
@@ -108,7 +98,7 @@ static int run_once(const IsbSamplerType *method, int factor, int threads,
                       .progress = on_progress, .progress_ctx = &warm};
     RunSummary sum;
     int rc = runner_run(&opt, &sum, &err);
-    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    bench_remove_tree(dir);
     if (rc != 0 || sum.status != RUN_DONE || sum.steps != STEPS) {
         fprintf(stderr, "bench: run of %s failed: %s\n", method->name,
                 rc != 0 ? err.msg : runner_status_name(sum.status));

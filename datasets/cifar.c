@@ -5,6 +5,7 @@
  * below 10, so a truncated download never loads as a smaller dataset.
  */
 #include "dataset.h"
+#include "dataset_fill.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -145,20 +146,8 @@ int dataset_load_cifar(const char *folder, const char *split,
     }
 
     /* 3. Fill out. */
-    memset(out, 0, sizeof *out);
-    snprintf(out->name, sizeof out->name, "%s", name);
-    out->n = n;
-    out->c = CIFAR_CHANNELS;
-    out->h = CIFAR_SIDE;
-    out->w = CIFAR_SIDE;
-    out->d = CIFAR_PIXELS;
-    out->n_classes = CIFAR_CLASSES;
-    out->u8 = pixels;
-    out->labels = labels;
-    for (int ch = 0; ch < DATASET_MAX_CHANNELS; ch++) {
-        out->mean[ch] = 0.0f;
-        out->std[ch] = 1.0f;
-    }
+    dataset_fill_u8(out, name, n, CIFAR_CHANNELS, CIFAR_SIDE, CIFAR_SIDE,
+                    CIFAR_CLASSES, pixels, labels);
     return 0;
 }
 

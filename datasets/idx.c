@@ -5,6 +5,7 @@
  * always counted in decompressed bytes.
  */
 #include "dataset.h"
+#include "dataset_fill.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -320,20 +321,8 @@ int dataset_load_idx(const char *images_path, const char *labels_path,
     free(raw_labels);
 
     /* 3. Fill out only now that nothing can fail. */
-    memset(out, 0, sizeof *out);
-    snprintf(out->name, sizeof out->name, "%s", name ? name : "idx");
-    out->n = n;
-    out->c = 1;
-    out->h = (int)ih.dims[1];
-    out->w = (int)ih.dims[2];
-    out->d = (size_t)ih.dims[1] * ih.dims[2];
-    out->n_classes = n_classes;
-    out->u8 = pixels;
-    out->labels = labels;
-    for (int ch = 0; ch < DATASET_MAX_CHANNELS; ch++) {
-        out->mean[ch] = 0.0f;
-        out->std[ch] = 1.0f;
-    }
+    dataset_fill_u8(out, name ? name : "idx", n, 1, (int)ih.dims[1],
+                    (int)ih.dims[2], n_classes, pixels, labels);
     return 0;
 
 fail_convert:

@@ -1,8 +1,10 @@
 /*
  * netcheck.h - helpers shared by the network tests (test_conv.c,
- * test_layers.c): seeded networks and data, and the finite-difference
- * check of network_backward. All static inline, so a file that uses only
- * some of them compiles without unused-function warnings.
+ * test_layers.c, test_network.c): seeded networks and data, the
+ * finite-difference check of network_backward, and the checks of
+ * network_grad_norms and network_gather against fresh backward passes.
+ * All static inline, so a file that uses only some of them compiles
+ * without unused-function warnings.
  */
 #ifndef ISB_TESTS_NETCHECK_H
 #define ISB_TESTS_NETCHECK_H
@@ -145,6 +147,130 @@ static inline double grad_check(const char *spec, int c, int h, int w,
     free(x);
     network_free(net);
     return worst;
+}
+
+static inline double vector_norm(const float *v, size_t n)
+{
+    double s = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        s += (double)v[k] * v[k];
+    }
+    return sqrt(s);
+}
+
+/*
+ * network_grad_norms against one-row backward passes: a network from
+ * spec on c x h x w inputs and K classes (Glorot from net_seed), n rows
+ * of make_data(data_seed). The batch's norms must leave the gradient
+ * vector of a backward pass (L2 1e-2) untouched, and norm i must match
+ * the gradient norm of a backward pass on row i alone (weight 1, no L2)
+ * within tol relative. Callers state why their tol fits.
+ */
+static inline void norms_check(const char *spec, int c, int h, int w,
+                               int K, size_t n, unsigned long net_seed,
+                               unsigned long data_seed, double tol)
+{
+    size_t d = (size_t)c * h * w;
+    float *x = malloc(n * d * sizeof *x);       /* [n][d] */
+    int *y = malloc(n * sizeof *y);             /* [n] */
+    float *gnorm = malloc(n * sizeof *gnorm);   /* [n] */
+
+    Network *net = make_net(spec, c, h, w, K, n, net_seed);
+    size_t np = network_num_params(net);
+    float *before = malloc(np * sizeof *before);
+    cr_assert(x && y && gnorm && before);
+    make_data(x, n * d, y, n, K, data_seed);
+
+    /* Step 1: norms of the batch, leaving the gradient vector alone. */
+    network_forward(net, x, y, n, NULL);
+    network_backward(net, NULL, n, 0.01f);
+    memcpy(before, network_grads(net), np * sizeof *before);
+    network_grad_norms(net, n, gnorm);
+    cr_expect(memcmp(before, network_grads(net), np * sizeof *before) == 0,
+              "%s: grad_norms changed the gradient vector", spec);
+
+    /* Step 2: each against a one-row backward, weight 1, no L2. */
+    for (size_t i = 0; i < n; i++) {
+        network_forward(net, x + i * d, y + i, 1, NULL);
+        network_backward(net, NULL, 1, 0.0f);
+        double want = vector_norm(network_grads(net), np);
+        cr_expect(fabs(gnorm[i] - want) <= tol * want,
+                  "%s: example %zu: grad_norms %.7g, backward %.7g", spec,
+                  i, gnorm[i], want);
+    }
+    free(before);
+    network_free(net);
+    free(gnorm);
+    free(y);
+    free(x);
+}
+
+/*
+ * network_gather against a fresh forward pass: a network from spec on
+ * c x h x w inputs and K classes (Glorot from net_seed) runs forward on
+ * n rows of make_data(data_seed), gathers rows [b] (repeats allowed) and
+ * runs backward with weights wt [b] and L2 1e-3; the same rows copied
+ * into a fresh batch must give the same mean loss (1e-6), gradient
+ * (relative 1e-6) and per-example gradient norms (relative 1e-6). Same
+ * rows, same order, same code: equal up to float reordering inside
+ * sgemm (none is expected, 1e-6 allows it).
+ */
+static inline void gather_check(const char *spec, int c, int h, int w,
+                                int K, size_t n, const size_t *rows,
+                                const float *wt, size_t b,
+                                unsigned long net_seed,
+                                unsigned long data_seed)
+{
+    size_t d = (size_t)c * h * w;
+    float *x = malloc(n * d * sizeof *x);       /* [n][d] */
+    float *xg = malloc(b * d * sizeof *xg);     /* [b][d] */
+    int *y = malloc(n * sizeof *y);             /* [n] */
+    int *yg = malloc(b * sizeof *yg);           /* [b] */
+    float *gn_gather = malloc(b * sizeof *gn_gather);
+    float *gn_fresh = malloc(b * sizeof *gn_fresh);
+    cr_assert(x && xg && y && yg && gn_gather && gn_fresh);
+
+    Network *net = make_net(spec, c, h, w, K, n, net_seed);
+    size_t np = network_num_params(net);
+    float *gathered = malloc(np * sizeof *gathered);
+    cr_assert_not_null(gathered);
+    make_data(x, n * d, y, n, K, data_seed);
+    for (size_t j = 0; j < b; j++) {
+        memcpy(xg + j * d, x + rows[j] * d, d * sizeof *x);
+        yg[j] = y[rows[j]];
+    }
+
+    network_forward(net, x, y, n, NULL);
+    network_gather(net, rows, b);
+    double loss_gather = network_backward(net, wt, b, 0.001f);
+    memcpy(gathered, network_grads(net), np * sizeof *gathered);
+    network_grad_norms(net, b, gn_gather);
+
+    network_forward(net, xg, yg, b, NULL);
+    double loss_fresh = network_backward(net, wt, b, 0.001f);
+    network_grad_norms(net, b, gn_fresh);
+
+    const float *fresh = network_grads(net);
+    cr_expect(fabs(loss_gather - loss_fresh) < 1e-6);
+    for (size_t k = 0; k < np; k++) {
+        cr_expect(fabsf(gathered[k] - fresh[k]) <=
+                      1e-6f * (1.0f + fabsf(fresh[k])),
+                  "%s: grad %zu: gathered %.9g, fresh %.9g", spec, k,
+                  gathered[k], fresh[k]);
+    }
+    for (size_t j = 0; j < b; j++) {
+        cr_expect(fabsf(gn_gather[j] - gn_fresh[j]) <= 1e-6f *
+                  gn_fresh[j], "%s: norm %zu: %g vs %g", spec, j,
+                  gn_gather[j], gn_fresh[j]);
+    }
+    free(gathered);
+    network_free(net);
+    free(gn_fresh);
+    free(gn_gather);
+    free(yg);
+    free(y);
+    free(xg);
+    free(x);
 }
 
 #endif

@@ -6,21 +6,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include "clihelp.h"
 
 static char out_dir[128];
 
+/* Runs $ISBENCH_BIN with args; see run_shell. */
 static int run_cmd(const char *args, char *output, size_t len)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", getenv("ISBENCH_BIN"), args);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    size_t used = fread(output, 1, len - 1, p);
-    output[used] = '\0';
-    int status = pclose(p);
-    return WEXITSTATUS(status);
+    snprintf(cmd, sizeof cmd, "%s %s", getenv("ISBENCH_BIN"), args);
+    return run_shell(cmd, output, len);
 }
 
 static void first_line(const char *path, char *buf, size_t len)
@@ -30,18 +27,6 @@ static void first_line(const char *path, char *buf, size_t len)
     cr_assert_not_null(fgets(buf, (int)len, f));
     buf[strcspn(buf, "\n")] = '\0';
     fclose(f);
-}
-
-static int count_lines(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f);
-    int n = 0, c;
-    while ((c = fgetc(f)) != EOF) {
-        n += c == '\n';
-    }
-    fclose(f);
-    return n;
 }
 
 Test(cli, run_writes_the_three_files_with_their_columns)

@@ -265,15 +265,6 @@ Test(conv_backward, blocks_not_dividing_the_batch_equal_one_row_passes)
 
 /* ---- exact per-example gradient norms -------------------------------- */
 
-static double vector_norm(const float *v, size_t n)
-{
-    double s = 0.0;
-    for (size_t k = 0; k < n; k++) {
-        s += (double)v[k] * v[k];
-    }
-    return sqrt(s);
-}
-
 /*
  * Against one-row backward passes (weight 1, l2 0). Both sides are float
  * sums of the same products in different orders: 1e-4 relative is about
@@ -284,36 +275,7 @@ static double vector_norm(const float *v, size_t n)
 static void check_norms(const char *spec, int c, int h, int w,
                         unsigned long seed)
 {
-    enum { K = 4, N = 6 };
-    size_t d = (size_t)c * h * w;
-    float *x = malloc(N * d * sizeof *x);
-    int y[N];
-    float gnorm[N];
-
-    Network *net = make_net(spec, c, h, w, K, N, seed);
-    size_t n = network_num_params(net);
-    float *before = malloc(n * sizeof *before);
-    cr_assert(x && before);
-    make_data(x, N * d, y, N, K, seed + 1);
-
-    network_forward(net, x, y, N, NULL);
-    network_backward(net, NULL, N, 0.01f);
-    memcpy(before, network_grads(net), n * sizeof *before);
-    network_grad_norms(net, N, gnorm);
-    cr_expect(memcmp(before, network_grads(net), n * sizeof *before) == 0,
-              "grad_norms changed the gradient vector");
-
-    for (int i = 0; i < N; i++) {
-        network_forward(net, x + i * d, y + i, 1, NULL);
-        network_backward(net, NULL, 1, 0.0f);
-        double want = vector_norm(network_grads(net), n);
-        cr_expect(fabs(gnorm[i] - want) <= 1e-4 * want,
-                  "%s: example %d: grad_norms %.7g, backward %.7g", spec, i,
-                  gnorm[i], want);
-    }
-    free(before);
-    free(x);
-    network_free(net);
+    norms_check(spec, c, h, w, 4, 6, seed, seed + 1, 1e-4);
 }
 
 Test(network_grad_norms, conv_net_equals_single_example_norms)
@@ -364,55 +326,13 @@ Test(network_grad_norms, gram_form_equals_single_example_norms)
 
 Test(network_gather, conv_net_backward_equals_fresh_forward_on_rows)
 {
-    enum { C = 2, H = 8, W = 7, D = C * H * W, K = 3, N = 8, B = 5 };
-    const char *spec = "conv 4 3x3 pad 1, relu, maxpool 2, layernorm, "
-                       "conv 5 3x3, relu, gap, dense 3";
-    const size_t rows[B] = {6, 1, 1, 0, 7};
-    const float w[B] = {1.0f, 0.5f, 2.0f, 1.5f, 0.75f};
-    float x[N * D];
-    float xg[B * D];
-    int y[N];
-    int yg[B];
-    float gn_gather[B];
-    float gn_fresh[B];
+    const size_t rows[5] = {6, 1, 1, 0, 7};
+    const float w[5] = {1.0f, 0.5f, 2.0f, 1.5f, 0.75f};
 
-    Network *net = make_net(spec, C, H, W, K, N, 3);
-    size_t n = network_num_params(net);
-    float *gathered = malloc(n * sizeof *gathered);
-    cr_assert_not_null(gathered);
-    make_data(x, N * D, y, N, K, 5);
-    for (int j = 0; j < B; j++) {
-        memcpy(xg + j * D, x + rows[j] * D, D * sizeof *x);
-        yg[j] = y[rows[j]];
-    }
-
-    network_forward(net, x, y, N, NULL);
-    network_gather(net, rows, B);
-    double loss_gather = network_backward(net, w, B, 0.001f);
-    memcpy(gathered, network_grads(net), n * sizeof *gathered);
-    network_grad_norms(net, B, gn_gather);
-
-    network_forward(net, xg, yg, B, NULL);
-    double loss_fresh = network_backward(net, w, B, 0.001f);
-    network_grad_norms(net, B, gn_fresh);
-
-    /* Same rows, same order, same code: equal up to float reordering
-     * inside sgemm (none is expected, 1e-6 allows it). */
-    const float *fresh = network_grads(net);
-    cr_expect(fabs(loss_gather - loss_fresh) < 1e-6);
-    for (size_t k = 0; k < n; k++) {
-        cr_expect(fabsf(gathered[k] - fresh[k]) <=
-                      1e-6f * (1.0f + fabsf(fresh[k])),
-                  "grad %zu: gathered %.9g, fresh %.9g", k, gathered[k],
-                  fresh[k]);
-    }
-    for (int j = 0; j < B; j++) {
-        cr_expect(fabsf(gn_gather[j] - gn_fresh[j]) <= 1e-6f *
-                  gn_fresh[j], "norm %d: %g vs %g", j, gn_gather[j],
-                  gn_fresh[j]);
-    }
-    free(gathered);
-    network_free(net);
+    /* 2 x 8 x 7 inputs, 3 classes, 8 rows; net seed 3, data seed 5 */
+    gather_check("conv 4 3x3 pad 1, relu, maxpool 2, layernorm, "
+                 "conv 5 3x3, relu, gap, dense 3", 2, 8, 7, 3, 8, rows, w,
+                 5, 3, 5);
 }
 
 /* ---- initialisation and layer strings -------------------------------- */

@@ -8,36 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness/config.h"
 #include "harness/results.h"
 #include "harness/sweep.h"
-
-static int run_cmd(const char *cmd_args, char *output, size_t len)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s 2>&1", cmd_args);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    size_t used = fread(output, 1, len - 1, p);
-    output[used] = '\0';
-    int status = pclose(p);
-    return WEXITSTATUS(status);
-}
-
-static int count_lines(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f, "%s missing", path);
-    int n = 0, c;
-    while ((c = fgetc(f)) != EOF) {
-        n += c == '\n';
-    }
-    fclose(f);
-    return n;
-}
+#include "clihelp.h"
 
 static void line_of(const char *path, int index, char *buf, size_t len)
 {
@@ -146,7 +122,7 @@ Test(sweep, second_sweep_skips_finished_runs)
     snprintf(cmd, sizeof cmd, "%s sweep %s/experiments/synthetic_quick.ini "
              "--seeds 1-2 -j 2 --out %s --set training.epochs=1",
              getenv("ISBENCH_BIN"), ISB_SOURCE_DIR, out);
-    cr_assert_eq(run_cmd(cmd, output, sizeof output), 0, "%s", output);
+    cr_assert_eq(run_shell(cmd, output, sizeof output), 0, "%s", output);
     cr_assert(strstr(output, "2 to run") != NULL, "%s", output);
     cr_assert(strstr(output, "2 done, 0 failed") != NULL, "%s", output);
 
@@ -155,7 +131,7 @@ Test(sweep, second_sweep_skips_finished_runs)
              "%s/synthetic_quick/uniform/seed-2/run.json", out);
     cr_assert_eq(stat(path, &before), 0);
     sleep(1);  /* mtimes have at least one-second resolution somewhere */
-    cr_assert_eq(run_cmd(cmd, output, sizeof output), 0, "%s", output);
+    cr_assert_eq(run_shell(cmd, output, sizeof output), 0, "%s", output);
     cr_assert(strstr(output, "2 already done, 0 to run") != NULL, "%s",
               output);
     cr_assert(strstr(output, "0 run, 0 done") != NULL, "%s", output);
@@ -166,7 +142,7 @@ Test(sweep, second_sweep_skips_finished_runs)
     FILE *f = fopen(path, "w");
     fputs("{\"status\": \"interrupted\"}", f);
     fclose(f);
-    cr_assert_eq(run_cmd(cmd, output, sizeof output), 0, "%s", output);
+    cr_assert_eq(run_shell(cmd, output, sizeof output), 0, "%s", output);
     cr_assert(strstr(output, "1 already done, 1 to run") != NULL, "%s",
               output);
 }
@@ -180,7 +156,7 @@ Test(sweep, failed_run_is_reported_and_the_sweep_goes_on)
              "--seeds 1-2 --out %s --set training.epochs=1 "
              "--set training.lr=1e30", getenv("ISBENCH_BIN"),
              ISB_SOURCE_DIR, out);
-    int rc = run_cmd(cmd, output, sizeof output);
+    int rc = run_shell(cmd, output, sizeof output);
     cr_assert_neq(rc, 0, "%s", output);
     cr_assert(strstr(output, "2 run, 0 done, 2 failed or diverged") != NULL,
               "both runs were attempted: %s", output);
@@ -204,7 +180,7 @@ Test(sweep, same_seed_gives_every_sampler_the_same_start)
                  "--set training.epochs=1 --set "
                  "method.uniform.replacement=%d", getenv("ISBENCH_BIN"),
                  ISB_SOURCE_DIR, out[k], k);
-        cr_assert_eq(run_cmd(cmd, output, sizeof output), 0, "%s", output);
+        cr_assert_eq(run_shell(cmd, output, sizeof output), 0, "%s", output);
         snprintf(path, sizeof path,
                  "%s/synthetic_quick/uniform/seed-5/evals.csv", out[k]);
         line_of(path, 1, rows[k][0], sizeof rows[k][0]);
@@ -223,10 +199,10 @@ Test(sweep, sweep_report_and_figures_end_to_end)
     snprintf(cmd, sizeof cmd, "%s sweep %s/experiments/synthetic_quick.ini "
              "-j 2 --out %s --set training.epochs=1", getenv("ISBENCH_BIN"),
              ISB_SOURCE_DIR, out);
-    cr_assert_eq(run_cmd(cmd, output, sizeof output), 0, "%s", output);
+    cr_assert_eq(run_shell(cmd, output, sizeof output), 0, "%s", output);
     snprintf(cmd, sizeof cmd, "%s report %s/synthetic_quick",
              getenv("ISBENCH_BIN"), out);
-    cr_assert_eq(run_cmd(cmd, output, sizeof output), 0, "%s", output);
+    cr_assert_eq(run_shell(cmd, output, sizeof output), 0, "%s", output);
 
     /* summary.csv: header + 1 method x 8 metrics (no variance data) */
     snprintf(path, sizeof path, "%s/synthetic_quick/summary.csv", out);
@@ -255,7 +231,7 @@ Test(sweep, sweep_report_and_figures_end_to_end)
     }
     snprintf(cmd, sizeof cmd, "%s/scripts/plots %s/synthetic_quick",
              ISB_SOURCE_DIR, out);
-    cr_assert_eq(run_cmd(cmd, output, sizeof output), 0, "%s", output);
+    cr_assert_eq(run_shell(cmd, output, sizeof output), 0, "%s", output);
     static const char *const figures[] = {
         "train_loss_seconds", "test_error_seconds", "train_loss_epochs"};
     for (int i = 0; i < 3; i++) {
